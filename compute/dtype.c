@@ -5,13 +5,18 @@
 gsize
 sf_dtype_size (SfDType dtype)
 {
-  return dtype == SF_DTYPE_F16 ? 2 : 4;
+  return dtype == SF_DTYPE_F16 ? 2 : 4; /* f32 and i32 */
 }
 
 const char *
 sf_dtype_name (SfDType dtype)
 {
-  return dtype == SF_DTYPE_F16 ? "f16" : "f32";
+  switch (dtype)
+    {
+    case SF_DTYPE_F16: return "f16";
+    case SF_DTYPE_I32: return "i32";
+    default: return "f32";
+    }
 }
 
 uint16_t

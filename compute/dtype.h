@@ -9,6 +9,7 @@ G_BEGIN_DECLS
 typedef enum {
   SF_DTYPE_F32,
   SF_DTYPE_F16,
+  SF_DTYPE_I32,   /* token ids and other indices */
 } SfDType;
 
 gsize sf_dtype_size (SfDType dtype);

@@ -127,8 +127,16 @@ sf_tensor_upload_raw (SfTensor *tensor, const void *data, GError **error)
 }
 
 gboolean
+sf_tensor_download_raw (const SfTensor *tensor, void *data, GError **error)
+{
+  return sf_device_download (tensor->device, &tensor->memory, 0, data, sf_tensor_bytes (tensor),
+                             error);
+}
+
+gboolean
 sf_tensor_upload (SfTensor *tensor, const float *data, GError **error)
 {
+  g_return_val_if_fail (tensor->dtype != SF_DTYPE_I32, FALSE);
   if (tensor->dtype == SF_DTYPE_F32)
     return sf_tensor_upload_raw (tensor, data, error);
   gsize count = (gsize) sf_tensor_numel (tensor);
@@ -140,6 +148,7 @@ sf_tensor_upload (SfTensor *tensor, const float *data, GError **error)
 gboolean
 sf_tensor_download (const SfTensor *tensor, float *data, GError **error)
 {
+  g_return_val_if_fail (tensor->dtype != SF_DTYPE_I32, FALSE);
   if (tensor->dtype == SF_DTYPE_F32)
     return sf_device_download (tensor->device, &tensor->memory, 0, data,
                                sf_tensor_bytes (tensor), error);
@@ -168,7 +177,9 @@ SfBinding
 sf_tensor_bind_texels (const SfTensor *tensor, guint components)
 {
   VkFormat format;
-  if (tensor->dtype == SF_DTYPE_F16)
+  if (tensor->dtype == SF_DTYPE_I32)
+    format = components == 4 ? VK_FORMAT_R32G32B32A32_SINT : VK_FORMAT_R32_SINT;
+  else if (tensor->dtype == SF_DTYPE_F16)
     format = components == 4 ? VK_FORMAT_R16G16B16A16_SFLOAT : VK_FORMAT_R16_SFLOAT;
   else
     format = components == 4 ? VK_FORMAT_R32G32B32A32_SFLOAT : VK_FORMAT_R32_SFLOAT;

@@ -14,8 +14,17 @@ G_BEGIN_DECLS
 
 #define SF_MAX_DIMS 4
 
+/* How elements are arranged. Plain tensors are row-major; weights made by
+ * sf_weight_new_*() may be repacked for the device's matmul kernel, and
+ * only the ops that made them read them. */
+typedef enum {
+  SF_LAYOUT_ROW_MAJOR = 0,
+  SF_LAYOUT_PACKED = 1,       /* kernel-specific; see op_matmul.c */
+} SfLayout;
+
 typedef struct {
   SfDType dtype;
+  SfLayout layout;
   int ndim;
   int64_t shape[SF_MAX_DIMS];
   SfAllocation memory;
@@ -42,8 +51,9 @@ SfTensor sf_tensor_slice (const SfTensor *tensor, int64_t first, int64_t count);
 /* Host <-> device, converting from/to float32. */
 gboolean sf_tensor_upload (SfTensor *tensor, const float *data, GError **error);
 gboolean sf_tensor_download (const SfTensor *tensor, float *data, GError **error);
-/* Raw bytes in the tensor's own dtype. */
+/* Raw bytes in the tensor's own dtype (and layout). */
 gboolean sf_tensor_upload_raw (SfTensor *tensor, const void *data, GError **error);
+gboolean sf_tensor_download_raw (const SfTensor *tensor, void *data, GError **error);
 
 /* Bindings for a dispatch. Texel views read 1 or 4 components per texel
  * in the tensor's dtype (r32f, rgba32f, r16f, rgba16f). */
