@@ -8,6 +8,7 @@ static const struct {
   SfCliFunc func;
 } SUBCOMMANDS[] = {
   { "info", sf_cli_info },
+  { "make-checkpoint", sf_cli_make_checkpoint },
 };
 
 SfCliFunc
