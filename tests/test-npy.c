@@ -71,8 +71,9 @@ test_round_trips_and_rejects_damage (void)
   g_assert_null (sf_npy_load (path, &error));
   g_assert_nonnull (error);
   g_clear_error (&error);
-  char *bad = g_strdup (contents);
-  char *descr = strstr (bad, "<i4");
+  char *bad = g_memdup2 (contents, length);
+  char *descr = memmem (bad, length, "<i4", 3);
+  g_assert_nonnull (descr);
   memcpy (descr, "|b1", 3);
   g_assert_true (g_file_set_contents (path, bad, (gssize) length, NULL));
   g_free (bad);
