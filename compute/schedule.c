@@ -355,13 +355,13 @@ sf_schedule_denoising_start_range (const SfSchedule *s, double denoising_start,
   for (int i = 0; i < s->length; i++)
     if (s->timesteps[i] < cutoff)
       count++;
-  /* diffusers would take timesteps[-0:], every step; refuse instead. */
+  /* No timestep below the cut (dpmpp with 4 steps stops at 201): the base
+   * ran them all. diffusers would take timesteps[-0:] and run every step
+   * again; the refiner runs none here. */
   if (count == 0)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Starting the refiner at %g with %d steps leaves it no step to run",
-                   denoising_start, s->steps);
-      return FALSE;
+      *result = (SfStepRange) { s->length, s->length };
+      return TRUE;
     }
   /* Second-order schedulers repeat timesteps; an even count would start
    * between the two evaluations of one step. */

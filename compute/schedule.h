@@ -106,7 +106,10 @@ gboolean sf_schedule_denoising_end_range (const SfSchedule *schedule, SfStepRang
 /* Refiner half: the trailing timesteps below round (1000 · (1 − @denoising_start)),
  * one more for second-order schedulers when the count is even, as
  * StableDiffusionXLImg2ImgPipeline.get_timesteps does with denoising_start.
- * @denoising_start in (0, 1). */
+ * @denoising_start in (0, 1). When no timestep is below the cut (dpmpp_2m
+ * with 4 steps ends at timestep 201) the range is empty and the refiner has
+ * nothing to do; diffusers instead takes timesteps[-0:] and runs the whole
+ * schedule again with the refiner. */
 gboolean sf_schedule_denoising_start_range (const SfSchedule *schedule, double denoising_start,
                                             SfStepRange *result, GError **error);
 
