@@ -249,7 +249,7 @@ dpm_point (float sigma)
  * first-order update (the first step, and the last one when there are
  * fewer than 15) or the second-order midpoint update. */
 static void
-step_dpm (SfSampler *s, float *x, size_t n)
+step_dpm (SfSampler *s, float *x, size_t n, SfTorchGenerator *gen, gboolean sde)
 {
   const SfSchedule *sch = s->schedule;
   const float *sig = sch->sigmas;
@@ -260,16 +260,30 @@ step_dpm (SfSampler *s, float *x, size_t n)
     s->denoised[i] = (x[i] - s0.sigma * s->eps[i]) / s0.alpha;
 
   gboolean lower_order_final = si == sch->length - 1 && sch->length < 15;
+  if (sde)
+    sf_torch_randn (gen, s->noise, n);
+
   DpmPoint t = dpm_point (sig[si + 1]);
   float h = t.lambda - s0.lambda;
-  const float *m0 = s->denoised, *m1 = s->previous_output;
+  const float *m0 = s->denoised, *m1 = s->previous_output, *z = s->noise;
 
   if (s->lower_order_nums < 1 || lower_order_final)
     {
-      float a = t.sigma / s0.sigma;
-      float b = t.alpha * (expf (-h) - 1.0f);
-      for (size_t i = 0; i < n; i++)
-        x[i] = a * x[i] - b * m0[i];
+      if (!sde)
+        {
+          float a = t.sigma / s0.sigma;
+          float b = t.alpha * (expf (-h) - 1.0f);
+          for (size_t i = 0; i < n; i++)
+            x[i] = a * x[i] - b * m0[i];
+        }
+      else
+        {
+          float a = t.sigma / s0.sigma * expf (-h);
+          float b = t.alpha * (1.0f - expf (-2.0f * h));
+          float c = t.sigma * sqrtf (1.0f - expf (-2.0f * h));
+          for (size_t i = 0; i < n; i++)
+            x[i] = (a * x[i] + b * m0[i]) + c * z[i];
+        }
     }
   else
     {
@@ -277,13 +291,28 @@ step_dpm (SfSampler *s, float *x, size_t n)
       float h0 = s0.lambda - s1.lambda;
       float r0 = h0 / h;
       float d1_scale = 1.0f / r0;
-      float a = t.sigma / s0.sigma;
-      float b = t.alpha * (expf (-h) - 1.0f);
-      float half_b = 0.5f * b;
-      for (size_t i = 0; i < n; i++)
+      if (!sde)
         {
-          float d1 = d1_scale * (m0[i] - m1[i]);
-          x[i] = (a * x[i] - b * m0[i]) - half_b * d1;
+          float a = t.sigma / s0.sigma;
+          float b = t.alpha * (expf (-h) - 1.0f);
+          float half_b = 0.5f * b;
+          for (size_t i = 0; i < n; i++)
+            {
+              float d1 = d1_scale * (m0[i] - m1[i]);
+              x[i] = (a * x[i] - b * m0[i]) - half_b * d1;
+            }
+        }
+      else
+        {
+          float a = t.sigma / s0.sigma * expf (-h);
+          float b = t.alpha * (1.0f - expf (-2.0f * h));
+          float half_b = 0.5f * b;
+          float c = t.sigma * sqrtf (1.0f - expf (-2.0f * h));
+          for (size_t i = 0; i < n; i++)
+            {
+              float d1 = d1_scale * (m0[i] - m1[i]);
+              x[i] = ((a * x[i] + b * m0[i]) + half_b * d1) + c * z[i];
+            }
         }
     }
   memcpy (s->previous_output, s->denoised, n * sizeof (float));
@@ -388,7 +417,10 @@ sf_sampler_run (SfSampler *s, SfStepRange range, float *latents, size_t count,
           step_euler_ancestral (s, latents, count, generator);
           break;
         case SF_SAMPLER_DPMPP_2M:
-          step_dpm (s, latents, count);
+          step_dpm (s, latents, count, generator, FALSE);
+          break;
+        case SF_SAMPLER_DPMPP_2M_SDE:
+          step_dpm (s, latents, count, generator, TRUE);
           break;
         default:
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
