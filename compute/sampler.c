@@ -320,6 +320,28 @@ step_dpm (SfSampler *s, float *x, size_t n, SfTorchGenerator *gen, gboolean sde)
     s->lower_order_nums++;
 }
 
+/* DDIMScheduler.step with eta = 0 (the pipelines' default): no noise. */
+static void
+step_ddim (SfSampler *s, int position, float *x, size_t n)
+{
+  const SfSchedule *sch = s->schedule;
+  int t = (int) sch->timesteps[position];
+  int prev_t = t - SF_SCHEDULE_TRAIN_STEPS / sch->steps;
+  float alpha_t = sch->alphas_cumprod[t];
+  /* set_alpha_to_one is false in SDXL's config: ᾱ_0 past the end. */
+  float alpha_prev = prev_t >= 0 ? sch->alphas_cumprod[prev_t] : sch->alphas_cumprod[0];
+  float beta_t = 1.0f - alpha_t;
+  float sqrt_beta_t = sqrtf (beta_t), sqrt_alpha_t = sqrtf (alpha_t);
+  float sqrt_alpha_prev = sqrtf (alpha_prev);
+  float direction = sqrtf (1.0f - alpha_prev - 0.0f); /* std_dev_t = 0 */
+  for (size_t i = 0; i < n; i++)
+    {
+      float pred = (x[i] - sqrt_beta_t * s->eps[i]) / sqrt_alpha_t;
+      s->denoised[i] = pred;
+      x[i] = sqrt_alpha_prev * pred + direction * s->eps[i];
+    }
+}
+
 /* scale_model_input: x / √(σ² + 1) for the sigma-space schedulers. */
 static const float *
 scale_model_input (SfSampler *s, const float *x, size_t n)
@@ -421,6 +443,9 @@ sf_sampler_run (SfSampler *s, SfStepRange range, float *latents, size_t count,
           break;
         case SF_SAMPLER_DPMPP_2M_SDE:
           step_dpm (s, latents, count, generator, TRUE);
+          break;
+        case SF_SAMPLER_DDIM:
+          step_ddim (s, position, latents, count);
           break;
         default:
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
