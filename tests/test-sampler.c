@@ -220,7 +220,7 @@ test_trajectories_match_diffusers (void)
   double worst = 0;
   guint n = json_array_get_length (all);
   g_assert_cmpuint (n, ==, 176);
-  static const char *const written[] = { "euler", "euler_a", "dpmpp_2m", "dpmpp_2m_sde", "ddim", NULL };
+  static const char *const written[] = { "euler", "euler_a", "dpmpp_2m", "dpmpp_2m_sde", "ddim", "heun", NULL };
   guint ran = 0;
   for (guint i = 0; i < n; i++)
     {
