@@ -510,3 +510,108 @@ sf_sampler_run (SfSampler *s, SfStepRange range, float *latents, size_t count,
     }
   return TRUE;
 }
+
+/* The sigma index add_noise looks up for the value at @position. */
+static int
+add_noise_index (const SfSampler *s, int position, GError **error)
+{
+  const SfSchedule *sch = s->schedule;
+  double value = sch->timesteps[position];
+  int matches = 0;
+  for (int i = 0; i < sch->length; i++)
+    matches += sch->timesteps[i] == value;
+
+  switch (sch->sampler)
+    {
+    case SF_SAMPLER_EULER:
+    case SF_SAMPLER_EULER_A:
+      /* (schedule_timesteps == t).nonzero ().item (): exactly one match. */
+      if (matches != 1)
+        break;
+      return first_position_of (sch, value);
+    case SF_SAMPLER_HEUN:
+      {
+        /* index_for_timestep: before any step the second of a pair,
+         * afterwards the entry after as many as were stepped at. */
+        int pos = s->steps_done == 0 ? (matches > 1 ? 1 : 0)
+                                     : s->step_counts[first_position_of (sch, value)];
+        if (pos >= matches)
+          break;
+        return first_position_of (sch, value) + pos;
+      }
+    case SF_SAMPLER_DPMPP_2M:
+    case SF_SAMPLER_DPMPP_2M_SDE:
+    case SF_SAMPLER_DDIM:
+      return sf_schedule_lookup_index (sch, position);
+    }
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+               "The %s scheduler cannot add noise at timestep %g now (diffusers fails here too)",
+               sf_sampler_kind_name (sch->sampler), value);
+  return -1;
+}
+
+gboolean
+sf_sampler_add_noise (SfSampler *s, int position, const float *original, const float *noise,
+                      float *out, size_t count, GError **error)
+{
+  const SfSchedule *sch = s->schedule;
+  if (position < 0 || position >= sch->length)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Cannot add noise at step %d of a %d-step schedule", position, sch->length);
+      return FALSE;
+    }
+  int index = add_noise_index (s, position, error);
+  if (index < 0)
+    return FALSE;
+
+  switch (sch->sampler)
+    {
+    case SF_SAMPLER_EULER:
+    case SF_SAMPLER_EULER_A:
+    case SF_SAMPLER_HEUN:
+      {
+        float sigma = sch->sigmas[index];
+        for (size_t i = 0; i < count; i++)
+          out[i] = original[i] + noise[i] * sigma;
+        break;
+      }
+    case SF_SAMPLER_DPMPP_2M:
+    case SF_SAMPLER_DPMPP_2M_SDE:
+      {
+        DpmPoint p = dpm_point (sch->sigmas[index]);
+        for (size_t i = 0; i < count; i++)
+          out[i] = p.alpha * original[i] + p.sigma * noise[i];
+        break;
+      }
+    case SF_SAMPLER_DDIM:
+      {
+        float alpha = sch->alphas_cumprod[(int) sch->timesteps[position]];
+        float a = sqrtf (alpha), b = sqrtf (1.0f - alpha);
+        for (size_t i = 0; i < count; i++)
+          out[i] = a * original[i] + b * noise[i];
+        break;
+      }
+    }
+  return TRUE;
+}
+
+void
+sf_latent_dist_sample (SfTorchGenerator *generator, const float *moments, size_t batch,
+                       size_t channels, size_t pixels, float scaling_factor, float *out)
+{
+  size_t plane = channels * pixels;
+  sf_torch_randn (generator, out, batch * plane);
+  for (size_t b = 0; b < batch; b++)
+    {
+      const float *mean = moments + b * 2 * plane;
+      const float *logvar = mean + plane;
+      float *o = out + b * plane;
+      for (size_t i = 0; i < plane; i++)
+        {
+          float lv = fminf (fmaxf (logvar[i], -30.0f), 20.0f);
+          float std = expf (0.5f * lv);
+          o[i] = scaling_factor * (mean[i] + std * o[i]);
+        }
+    }
+}

@@ -10,11 +10,21 @@
  *
  *   txt2img   sf_sampler_prepare_txt2img_latents (randn × init_noise_sigma),
  *             then sf_sampler_run over sf_schedule_full_range.
+ *   img2img   (StableDiffusionXLImg2ImgPipeline) range from
+ *             sf_schedule_img2img_range; encode the image and draw
+ *             sf_latent_dist_sample (the VAE posterior sample: the first
+ *             draw), then the noise with sf_torch_randn (the second), then
+ *             sf_sampler_add_noise at range.begin; then sf_sampler_run.
  *   refiner   base: sf_schedule_denoising_end_range (full, f) with the base
  *             model; refiner: sf_schedule_denoising_start_range (f) with the
  *             refiner model on the base's latents, no noise added, the same
  *             generator. Each sf_sampler_run starts the scheduler afresh, as
  *             the second pipeline's own scheduler does.
+ *   inpaint   (4-channel UNet) after each step but the last, the step
+ *             callback blends latents = (1 − mask)·init_noised + mask·latents
+ *             with init_noised = sf_sampler_add_noise (position + 1) of the
+ *             image latents and the initial noise; after the last step, with
+ *             the clean image latents.
  *
  * Per-step draws, as diffusers: euler draws one (unused) randn of the
  * latent's size per step, because EulerDiscreteScheduler.step always
@@ -96,5 +106,24 @@ gboolean sf_sampler_run (SfSampler *sampler, SfStepRange range, float *latents, 
                          SfTorchGenerator *generator, SfDenoiser denoiser, gpointer denoiser_data,
                          SfStepCallback callback, gpointer callback_data,
                          GCancellable *cancellable, GError **error);
+
+/* scheduler.add_noise (@original, @noise, timesteps[@position]) as the
+ * scheduler computes it: original + σ·noise (euler, euler_a, heun),
+ * α·original + σ_t·noise (dpmpp_*: α = 1/√(σ²+1), σ_t = σ·α), or
+ * √ᾱ·original + √(1−ᾱ)·noise (ddim), with σ looked up from the timestep
+ * value as diffusers does (heun's lookup depends on the steps run so far).
+ * @out may be @original. */
+gboolean sf_sampler_add_noise (SfSampler *sampler, int position, const float *original,
+                               const float *noise, float *out, size_t count, GError **error);
+
+/* ---- the VAE posterior draw of img2img and inpaint --------------------- */
+
+/* DiagonalGaussianDistribution (@moments).sample (generator) times
+ * @scaling_factor, as diffusers' _encode_vae_image / prepare_latents do:
+ * @moments is the encoder's [B, 2C, H, W] output (mean, then log-variance
+ * clamped to [-30, 20]); one randn of B·C·H·W values is drawn; @out is
+ * [B, C, H, W]. SDXL's scaling factor is 0.13025. */
+void sf_latent_dist_sample (SfTorchGenerator *generator, const float *moments, size_t batch,
+                            size_t channels, size_t pixels, float scaling_factor, float *out);
 
 G_END_DECLS

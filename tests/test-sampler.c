@@ -60,6 +60,39 @@ model_init (Model *model, JsonObject *root, const char *which, const gsize *shap
   model->fail_at = -1;
 }
 
+/* moments_for (): mean and log-variance of a fixed VAE posterior. */
+static float *
+make_moments (const gsize *shape, int seed)
+{
+  gsize B = shape[0], C = shape[1], HW = shape[2] * shape[3];
+  float *moments = g_new (float, B * 2 * C * HW);
+  for (gsize b = 0; b < B; b++)
+    for (gsize c = 0; c < C; c++)
+      for (gsize i = 0; i < HW; i++)
+        {
+          double index = (double) ((b * C + c) * HW + i);
+          double mean = 6.0 * sin (0.37 * index + seed);
+          double logvar = index == 0 ? -40.0 : -2.0 + 0.5 * cos (0.11 * index);
+          moments[(b * 2 * C + c) * HW + i] = (float) mean;
+          moments[(b * 2 * C + C + c) * HW + i] = (float) logvar;
+        }
+  return moments;
+}
+
+/* mask_for (): 1 where the latent is regenerated. */
+static float *
+make_mask (const gsize *shape)
+{
+  gsize B = shape[0], H = shape[2], W = shape[3];
+  float *mask = g_new0 (float, B * H * W);
+  for (gsize b = 0; b < B; b++)
+    for (gsize y = 0; y < H; y++)
+      for (gsize x = 0; x < W; x++)
+        if (x >= (W * (b + 1)) / 3 || y < H / 3)
+          mask[(b * H + y) * W + x] = 1.0f;
+  return mask;
+}
+
 typedef struct {
   const char *name;
   const float *expected; /* [records, count] */
@@ -69,6 +102,8 @@ typedef struct {
   gsize shape[4];
   double worst;
   int expected_total;
+  /* inpainting */
+  const float *image_latents, *noise, *mask;
 } Trajectory;
 
 static void
@@ -90,6 +125,24 @@ on_step (gpointer data, SfSampler *sampler, const SfSamplerStep *step, GError **
   g_assert_cmpint (step->total, ==, tr->expected_total);
   g_assert_cmpuint (step->count, ==, tr->count);
   g_assert_nonnull (step->denoised);
+  if (tr->mask)
+    {
+      /* The 4-channel inpaint pipeline's blend after each step. */
+      g_autofree float *proper = g_memdup2 (tr->image_latents, tr->count * sizeof (float));
+      if (step->step < step->total - 1
+          && !sf_sampler_add_noise (sampler, step->position + 1, tr->image_latents, tr->noise,
+                                    proper, tr->count, error))
+        return FALSE;
+      gsize B = tr->shape[0], C = tr->shape[1], HW = tr->shape[2] * tr->shape[3];
+      for (gsize b = 0; b < B; b++)
+        for (gsize c = 0; c < C; c++)
+          for (gsize i = 0; i < HW; i++)
+            {
+              gsize at = (b * C + c) * HW + i;
+              float m = tr->mask[b * HW + i];
+              step->latents[at] = (1.0f - m) * proper[at] + m * step->latents[at];
+            }
+    }
   check_record (tr, step->latents);
   return TRUE;
 }
@@ -159,6 +212,12 @@ run_trajectory (JsonObject *root, JsonObject *entry, double *worst)
   Model base, refiner;
   model_init (&base, root, "base", tr.shape);
   model_init (&refiner, root, "refiner", tr.shape);
+  g_autofree float *moments = make_moments (tr.shape, seed);
+  g_autofree float *image_latents = g_new (float, tr.count);
+  g_autofree float *noise = g_new (float, tr.count);
+  g_autofree float *mask = NULL;
+  float scaling = (float) json_object_get_double_member (root, "vae_scaling_factor");
+  gsize pixels = tr.shape[2] * tr.shape[3];
   SfStepRange range = sf_schedule_full_range (sch);
 
   if (g_str_equal (mode, "txt2img") || g_str_equal (mode, "split"))
@@ -189,8 +248,38 @@ run_trajectory (JsonObject *root, JsonObject *entry, double *worst)
           run_part (sampler, range, x, gen, &refiner, &tr);
         }
     }
+  else if (g_str_equal (mode, "img2img"))
+    {
+      double strength = json_object_get_double_member (entry, "strength");
+      g_assert_true (sf_schedule_img2img_range (sch, strength, &range, &error));
+      /* prepare_latents: the posterior sample draws first, then the noise. */
+      sf_latent_dist_sample (gen, moments, tr.shape[0], tr.shape[1], pixels, scaling, image_latents);
+      sf_torch_randn (gen, noise, tr.count);
+      g_assert_true (sf_sampler_add_noise (sampler, range.begin, image_latents, noise, x, tr.count,
+                                           &error));
+      check_record (&tr, x);
+      run_part (sampler, range, x, gen, &base, &tr);
+    }
   else
-    g_assert_not_reached ();
+    {
+      g_assert_true (g_str_has_prefix (mode, "inpaint"));
+      double strength = json_object_get_double_member (entry, "strength");
+      g_assert_true (sf_schedule_img2img_range (sch, strength, &range, &error));
+      sf_latent_dist_sample (gen, moments, tr.shape[0], tr.shape[1], pixels, scaling, image_latents);
+      sf_torch_randn (gen, noise, tr.count);
+      if (strength == 1.0)
+        for (gsize i = 0; i < tr.count; i++)
+          x[i] = noise[i] * sch->init_noise_sigma;
+      else
+        g_assert_true (sf_sampler_add_noise (sampler, range.begin, image_latents, noise, x,
+                                             tr.count, &error));
+      check_record (&tr, x);
+      mask = make_mask (tr.shape);
+      tr.image_latents = image_latents;
+      tr.noise = noise;
+      tr.mask = mask;
+      run_part (sampler, range, x, gen, &base, &tr);
+    }
   g_assert_no_error (error);
   g_assert_cmpint (tr.next, ==, tr.records);
 
@@ -220,19 +309,8 @@ test_trajectories_match_diffusers (void)
   double worst = 0;
   guint n = json_array_get_length (all);
   g_assert_cmpuint (n, ==, 176);
-  static const char *const written[] = { "euler", "euler_a", "dpmpp_2m", "dpmpp_2m_sde", "ddim", "heun", NULL };
-  guint ran = 0;
   for (guint i = 0; i < n; i++)
-    {
-      JsonObject *entry = json_array_get_object_element (all, i);
-      const char *mode = json_object_get_string_member (entry, "mode");
-      if (!g_strv_contains (written, json_object_get_string_member (entry, "sampler"))
-          || !(g_str_equal (mode, "txt2img") || g_str_equal (mode, "split")))
-        continue;
-      run_trajectory (root, entry, &worst);
-      ran++;
-    }
-  n = ran;
+    run_trajectory (root, json_array_get_object_element (all, i), &worst);
   g_test_message ("%u trajectories, every step within %.3g relative L2 of diffusers", n, worst);
 }
 
@@ -360,6 +438,27 @@ test_errors_stop_the_run (void)
   g_array_unref (model.timesteps);
 }
 
+static void
+test_add_noise_rejects_bad_positions (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfSampler) sampler = sf_sampler_new (SF_SAMPLER_DDIM, SF_SCHEDULER_NORMAL, 5, &error);
+  g_assert_no_error (error);
+  float x[16] = { 0 };
+  g_assert_false (sf_sampler_add_noise (sampler, 5, x, x, x, 16, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_false (sf_sampler_add_noise (sampler, -1, x, x, x, 16, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  /* √ᾱ·x + √(1 − ᾱ)·noise at timestep 801 (1000 // 5 spacing, offset 1). */
+  float one = 1.0f, zero = 0.0f, out;
+  g_assert_true (sf_sampler_add_noise (sampler, 0, &one, &zero, &out, 1, &error));
+  const SfSchedule *s = sf_sampler_get_schedule (sampler);
+  g_assert_cmpfloat (s->timesteps[0], ==, 801);
+  g_assert_cmpfloat (out, ==, sqrtf (s->alphas_cumprod[801]));
+}
+
 /* EulerDiscreteScheduler.step draws noise it does not use: with or
  * without a generator the latents are the same, but the generator moves
  * on by one draw per step. */
@@ -457,6 +556,7 @@ main (int argc, char **argv)
   sf_test_add ("/sampler/cancel-stops-between-steps", test_cancel_stops_between_steps);
   sf_test_add ("/sampler/errors-stop-the-run", test_errors_stop_the_run);
   sf_test_add ("/sampler/euler-draws-but-ignores-noise", test_euler_draws_but_ignores_noise);
+  sf_test_add ("/sampler/add-noise-rejects-bad-positions", test_add_noise_rejects_bad_positions);
   sf_test_add ("/sampler/names-parse-and-describe", test_names_parse_and_describe);
   return sf_test_run ();
 }
