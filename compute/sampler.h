@@ -20,15 +20,21 @@
  *             refiner model on the base's latents, no noise added, the same
  *             generator. Each sf_sampler_run starts the scheduler afresh, as
  *             the second pipeline's own scheduler does.
- *   inpaint   (4-channel UNet) after each step but the last, the step
- *             callback blends latents = (1 − mask)·init_noised + mask·latents
+ *   inpaint   (4-channel UNet) image latents from sf_latent_dist_sample,
+ *             then the noise (randn); the start is noise × init_noise_sigma
+ *             at strength 1, else sf_sampler_add_noise at range.begin.
+ *             After each step but the last, the step callback blends latents = (1 − mask)·init_noised + mask·latents
  *             with init_noised = sf_sampler_add_noise (position + 1) of the
  *             image latents and the initial noise; after the last step, with
  *             the clean image latents.
  *
  * Per-step draws, as diffusers: euler draws one (unused) randn of the
  * latent's size per step, because EulerDiscreteScheduler.step always
- * does; euler_a and dpmpp_2m_sde one each, used; the others none. */
+ * does; euler_a and dpmpp_2m_sde one each, used; the others none.
+ *
+ * Errors are G_IO_ERROR: INVALID_ARGUMENT for bad names, steps, ranges or
+ * fractions, NOT_SUPPORTED for ddim + karras, CANCELLED on cancel, or the
+ * error the denoiser or step callback set. */
 #pragma once
 
 #include <gio/gio.h>
