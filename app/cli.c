@@ -8,6 +8,7 @@ static const struct {
   SfCliFunc func;
 } SUBCOMMANDS[] = {
   { "info", sf_cli_info },
+  { "history", sf_cli_history },
 };
 
 SfCliFunc
