@@ -45,6 +45,10 @@ sqlite3 *sf_history_open_connection (const char *path, gboolean writer, GError *
 void sf_history_writer_start (SfHistory *history);
 void sf_history_writer_stop (SfHistory *history);
 
+/* Runs @func on @context's thread (an idle source: never here and now,
+ * even when @context is free, unlike g_main_context_invoke). */
+void sf_history_dispatch (GMainContext *context, GSourceFunc func, gpointer data, GDestroyNotify notify);
+
 /* Runs every watch's function on its main context. */
 void sf_history_notify_watches (SfHistory *history);
 

@@ -101,7 +101,7 @@ job_complete (Job *job)
       g_mutex_unlock (&job->lock);
     }
   else if (job->callback)
-    g_main_context_invoke_full (job->context, G_PRIORITY_DEFAULT, job_dispatch, job, job_free);
+    sf_history_dispatch (job->context, job_dispatch, job, job_free);
   else
     job_free (job);
 }

@@ -151,6 +151,16 @@ sf_history_remove_watch (SfHistory *history, guint watch_id)
 }
 
 void
+sf_history_dispatch (GMainContext *context, GSourceFunc func, gpointer data, GDestroyNotify notify)
+{
+  GSource *source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_attach (source, context);
+  g_source_unref (source);
+}
+
+void
 sf_history_notify_watches (SfHistory *history)
 {
   g_mutex_lock (&history->watch_lock);
@@ -158,8 +168,7 @@ sf_history_notify_watches (SfHistory *history)
     {
       Watch *watch = history->watches->pdata[i];
       g_atomic_int_inc (&watch->ref_count);
-      g_main_context_invoke_full (watch->context, G_PRIORITY_DEFAULT, watch_dispatch, watch,
-                                  watch_unref);
+      sf_history_dispatch (watch->context, watch_dispatch, watch, watch_unref);
     }
   g_mutex_unlock (&history->watch_lock);
 }
