@@ -8,6 +8,7 @@
 G_BEGIN_DECLS
 
 struct SfHistory {
+  gint ref_count;
   char *directory;
   char *database_path;
   /* Reads: one connection, used by one thread at a time. */

@@ -74,6 +74,7 @@ sf_history_open (const char *directory, GError **error)
       return NULL;
     }
   SfHistory *history = g_new0 (SfHistory, 1);
+  history->ref_count = 1;
   history->directory = g_steal_pointer (&folder);
   history->database_path = g_steal_pointer (&path);
   history->read_db = read_db;
@@ -173,10 +174,23 @@ sf_history_notify_watches (SfHistory *history)
   g_mutex_unlock (&history->watch_lock);
 }
 
+SfHistory *
+sf_history_ref (SfHistory *history)
+{
+  g_atomic_int_inc (&history->ref_count);
+  return history;
+}
+
 void
 sf_history_free (SfHistory *history)
 {
-  if (!history)
+  sf_history_unref (history);
+}
+
+void
+sf_history_unref (SfHistory *history)
+{
+  if (!history || !g_atomic_int_dec_and_test (&history->ref_count))
     return;
   sf_history_writer_stop (history);
   sqlite3_close (history->read_db);

@@ -40,7 +40,11 @@ typedef struct SfHistory SfHistory;
  * in $XDG_DATA_HOME/sfumato when NULL. Returns: (transfer full). */
 SfHistory *sf_history_open (const char *directory, GError **error);
 
-/* Finishes every pending write, then closes. */
+/* The history is shared (views and their loading threads keep it open);
+ * the last unref finishes every pending write, then closes. */
+SfHistory *sf_history_ref (SfHistory *history);
+void sf_history_unref (SfHistory *history);
+/* The same as sf_history_unref, for the owner that opened it. */
 void sf_history_free (SfHistory *history);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SfHistory, sf_history_free)
 

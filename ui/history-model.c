@@ -9,10 +9,15 @@ struct _SfHistoryItem {
   SfHistory *history;
   SfGenerationRecord *record;
   GdkTexture *thumbnail;
-  gboolean thumbnail_loaded;
+  gboolean loading;
+  gboolean loaded;
+  gint shown;             /* atomic: read by the loading thread */
 };
 
 G_DEFINE_FINAL_TYPE (SfHistoryItem, sf_history_item, G_TYPE_OBJECT)
+
+enum { PROP_0, PROP_THUMBNAIL, N_PROPS };
+static GParamSpec *item_properties[N_PROPS];
 
 static void
 sf_history_item_finalize (GObject *object)
@@ -20,13 +25,28 @@ sf_history_item_finalize (GObject *object)
   SfHistoryItem *self = SF_HISTORY_ITEM (object);
   sf_generation_record_free (self->record);
   g_clear_object (&self->thumbnail);
+  sf_history_unref (self->history);
   G_OBJECT_CLASS (sf_history_item_parent_class)->finalize (object);
+}
+
+static void
+sf_history_item_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  if (id == PROP_THUMBNAIL)
+    g_value_set_object (value, SF_HISTORY_ITEM (object)->thumbnail);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
 }
 
 static void
 sf_history_item_class_init (SfHistoryItemClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = sf_history_item_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  object_class->finalize = sf_history_item_finalize;
+  object_class->get_property = sf_history_item_get_property;
+  item_properties[PROP_THUMBNAIL] = g_param_spec_object ("thumbnail", NULL, NULL, GDK_TYPE_TEXTURE,
+                                                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, item_properties);
 }
 
 static void
@@ -38,7 +58,7 @@ static SfHistoryItem *
 sf_history_item_new (SfHistory *history, SfGenerationRecord *record)
 {
   SfHistoryItem *item = g_object_new (SF_TYPE_HISTORY_ITEM, NULL);
-  item->history = history;
+  item->history = sf_history_ref (history);
   item->record = record;
   return item;
 }
@@ -49,15 +69,48 @@ sf_history_item_get_record (SfHistoryItem *item)
   return item->record;
 }
 
+void
+sf_history_item_set_shown (SfHistoryItem *item, gboolean shown)
+{
+  g_atomic_int_set (&item->shown, shown);
+}
+
+/* In a worker thread: the store's read connection is locked per call, and
+ * GdkTexture is immutable, so both may be used here. */
+static void
+load_thumbnail (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  SfHistoryItem *self = source;
+  if (!g_atomic_int_get (&self->shown))
+    {
+      g_task_return_pointer (task, NULL, NULL); /* scrolled past: try again when shown */
+      return;
+    }
+  g_autoptr (GBytes) png = sf_history_get_thumbnail (self->history, self->record->id, NULL);
+  GdkTexture *texture = png ? gdk_texture_new_from_bytes (png, NULL) : NULL;
+  g_task_set_task_data (task, GINT_TO_POINTER (TRUE), NULL); /* it was looked for */
+  g_task_return_pointer (task, texture, g_object_unref);
+}
+
+static void
+on_thumbnail_loaded (GObject *source, GAsyncResult *result, gpointer data)
+{
+  SfHistoryItem *self = SF_HISTORY_ITEM (source);
+  self->loading = FALSE;
+  self->loaded = g_task_get_task_data (G_TASK (result)) != NULL;
+  self->thumbnail = g_task_propagate_pointer (G_TASK (result), NULL);
+  if (self->thumbnail)
+    g_object_notify_by_pspec (G_OBJECT (self), item_properties[PROP_THUMBNAIL]);
+}
+
 GdkTexture *
 sf_history_item_get_thumbnail (SfHistoryItem *item)
 {
-  if (!item->thumbnail_loaded)
+  if (!item->loaded && !item->loading)
     {
-      item->thumbnail_loaded = TRUE;
-      g_autoptr (GBytes) png = sf_history_get_thumbnail (item->history, item->record->id, NULL);
-      if (png)
-        item->thumbnail = gdk_texture_new_from_bytes (png, NULL);
+      item->loading = TRUE;
+      g_autoptr (GTask) task = g_task_new (item, NULL, on_thumbnail_loaded, NULL);
+      g_task_run_in_thread (task, load_thumbnail);
     }
   return item->thumbnail;
 }
@@ -262,6 +315,7 @@ sf_history_model_finalize (GObject *object)
   g_array_unref (self->ids);
   g_free (self->search);
   g_free (self->model_name);
+  sf_history_unref (self->history);
   G_OBJECT_CLASS (sf_history_model_parent_class)->finalize (object);
 }
 
@@ -285,7 +339,7 @@ SfHistoryModel *
 sf_history_model_new (SfHistory *history)
 {
   SfHistoryModel *self = g_object_new (SF_TYPE_HISTORY_MODEL, NULL);
-  self->history = history;
+  self->history = sf_history_ref (history);
   self->watch = sf_history_add_watch (history, on_history_changed, self);
   sf_history_model_reload (self);
   return self;

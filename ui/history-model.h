@@ -18,14 +18,19 @@ G_DECLARE_FINAL_TYPE (SfHistoryItem, sf_history_item, SF, HISTORY_ITEM, GObject)
 
 /* Returns: (transfer none). */
 const SfGenerationRecord *sf_history_item_get_record (SfHistoryItem *item);
-/* The thumbnail, read from the store on first use; NULL when there is
- * none. Returns: (transfer none). */
+/* The thumbnail, or NULL while it loads (in a worker thread, started by
+ * the first call; "notify::thumbnail" says when it is there) or when
+ * there is none. Returns: (transfer none). */
 GdkTexture *sf_history_item_get_thumbnail (SfHistoryItem *item);
+
+/* Whether a view shows the item: thumbnails of items scrolled past before
+ * their turn came are not decoded. */
+void sf_history_item_set_shown (SfHistoryItem *item, gboolean shown);
 
 #define SF_TYPE_HISTORY_MODEL (sf_history_model_get_type ())
 G_DECLARE_FINAL_TYPE (SfHistoryModel, sf_history_model, SF, HISTORY_MODEL, GObject)
 
-/* @history must outlive the model. Returns: (transfer full). */
+/* The model and its items keep @history open. Returns: (transfer full). */
 SfHistoryModel *sf_history_model_new (SfHistory *history);
 
 /* Shows the generations @filter selects (its strings are copied). */

@@ -136,6 +136,19 @@ on_items_changed (GListModel *model, guint position, guint removed, guint added,
 
 /* ---- the grid ------------------------------------------------------ */
 
+/* The prompt as the cell's tooltip, asked for only when the pointer
+ * rests there: setting tooltips while binding costs X round trips. */
+static gboolean
+on_cell_query_tooltip (GtkWidget *cell, int x, int y, gboolean keyboard, GtkTooltip *tooltip,
+                       GtkListItem *list_item)
+{
+  SfHistoryItem *item = gtk_list_item_get_item (list_item);
+  if (!item)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, sf_history_item_get_record (item)->prompt);
+  return TRUE;
+}
+
 static void
 on_setup_cell (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
 {
@@ -149,7 +162,15 @@ on_setup_cell (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpoint
   gtk_widget_set_valign (star, GTK_ALIGN_START);
   gtk_widget_add_css_class (star, "accent");
   gtk_overlay_add_overlay (GTK_OVERLAY (overlay), star);
+  gtk_widget_set_has_tooltip (overlay, TRUE);
+  g_signal_connect (overlay, "query-tooltip", G_CALLBACK (on_cell_query_tooltip), list_item);
   gtk_list_item_set_child (list_item, overlay);
+}
+
+static void
+on_thumbnail_ready (SfHistoryItem *item, GParamSpec *pspec, GtkPicture *picture)
+{
+  gtk_picture_set_paintable (picture, GDK_PAINTABLE (sf_history_item_get_thumbnail (item)));
 }
 
 static void
@@ -160,9 +181,10 @@ on_bind_cell (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointe
   GtkWidget *star = gtk_widget_get_next_sibling (picture);
   SfHistoryItem *item = gtk_list_item_get_item (list_item);
   const SfGenerationRecord *record = sf_history_item_get_record (item);
+  sf_history_item_set_shown (item, TRUE);
+  g_signal_connect_object (item, "notify::thumbnail", G_CALLBACK (on_thumbnail_ready), picture, 0);
   gtk_picture_set_paintable (GTK_PICTURE (picture), GDK_PAINTABLE (sf_history_item_get_thumbnail (item)));
   gtk_widget_set_visible (star, record->favourite);
-  gtk_widget_set_tooltip_text (overlay, record->prompt);
   if (record->status != SF_GENERATION_DONE)
     gtk_widget_add_css_class (overlay, "dim-label");
   else
@@ -173,7 +195,14 @@ static void
 on_unbind_cell (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
 {
   GtkWidget *overlay = gtk_list_item_get_child (list_item);
-  gtk_picture_set_paintable (GTK_PICTURE (gtk_overlay_get_child (GTK_OVERLAY (overlay))), NULL);
+  GtkWidget *picture = gtk_overlay_get_child (GTK_OVERLAY (overlay));
+  SfHistoryItem *item = gtk_list_item_get_item (list_item);
+  if (item)
+    {
+      sf_history_item_set_shown (item, FALSE);
+      g_signal_handlers_disconnect_by_func (item, on_thumbnail_ready, picture);
+    }
+  gtk_picture_set_paintable (GTK_PICTURE (picture), NULL);
 }
 
 static void
@@ -518,6 +547,7 @@ sf_history_panel_dispose (GObject *object)
   g_clear_object (&self->model);
   g_clear_pointer (&self->shown, sf_generation_record_free);
   g_clear_pointer (&self->models, g_strfreev);
+  g_clear_pointer (&self->history, sf_history_unref);
   G_OBJECT_CLASS (sf_history_panel_parent_class)->dispose (object);
 }
 
@@ -557,7 +587,7 @@ GtkWidget *
 sf_history_panel_new (SfHistory *history)
 {
   SfHistoryPanel *self = g_object_new (SF_TYPE_HISTORY_PANEL, NULL);
-  self->history = history;
+  self->history = sf_history_ref (history);
   self->model = sf_history_model_new (history);
   self->paned = gtk_paned_new (GTK_ORIENTATION_HORIZONTAL);
   gtk_paned_set_start_child (GTK_PANED (self->paned), build_browser (self));

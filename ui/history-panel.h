@@ -25,7 +25,7 @@ G_BEGIN_DECLS
 #define SF_TYPE_HISTORY_PANEL (sf_history_panel_get_type ())
 G_DECLARE_FINAL_TYPE (SfHistoryPanel, sf_history_panel, SF, HISTORY_PANEL, GtkWidget)
 
-/* @history must outlive the panel. */
+/* The panel keeps @history open while it needs it. */
 GtkWidget *sf_history_panel_new (SfHistory *history);
 
 /* The model behind the grid (what the search and chips select).
