@@ -1,7 +1,6 @@
 #include "infotext.h"
 
 #include <errno.h>
-#include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,225 +402,6 @@ sf_infotext_format_a1111 (const SfInfotext *infotext, const char *const *extra_k
   return g_strstrip (result);
 }
 
-/* ---- ComfyUI: the API graph --------------------------------------- */
-
-#define MAX_LINK_DEPTH 32
-
-static JsonObject *
-node_inputs (JsonObject *graph, const char *id)
-{
-  JsonNode *node = json_object_get_member (graph, id);
-  if (!node || !JSON_NODE_HOLDS_OBJECT (node))
-    return NULL;
-  JsonObject *object = json_node_get_object (node);
-  JsonNode *inputs = json_object_get_member (object, "inputs");
-  return inputs && JSON_NODE_HOLDS_OBJECT (inputs) ? json_node_get_object (inputs) : NULL;
-}
-
-static const char *
-node_class (JsonObject *graph, const char *id)
-{
-  JsonNode *node = json_object_get_member (graph, id);
-  if (!node || !JSON_NODE_HOLDS_OBJECT (node))
-    return "";
-  JsonNode *type = json_object_get_member (json_node_get_object (node), "class_type");
-  return type && JSON_NODE_HOLDS_VALUE (type) && json_node_get_value_type (type) == G_TYPE_STRING
-             ? json_node_get_string (type)
-             : "";
-}
-
-/* A link is ["node id", output index]; returns the node id, or NULL. */
-static char *
-link_target (JsonNode *input)
-{
-  if (!input || !JSON_NODE_HOLDS_ARRAY (input))
-    return NULL;
-  JsonArray *array = json_node_get_array (input);
-  if (json_array_get_length (array) < 1)
-    return NULL;
-  JsonNode *id = json_array_get_element (array, 0);
-  if (!JSON_NODE_HOLDS_VALUE (id))
-    return NULL;
-  if (json_node_get_value_type (id) == G_TYPE_STRING)
-    return g_strdup (json_node_get_string (id));
-  if (json_node_get_value_type (id) == G_TYPE_INT64)
-    return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (id));
-  return NULL;
-}
-
-static const char *const VALUE_INPUTS[] = { "value", "seed", "noise_seed", "int", "float",
-                                            "text", "string", NULL };
-
-/* An input's literal value, following links to primitive nodes. */
-static JsonNode *
-resolve_input (JsonObject *graph, JsonObject *inputs, const char *name, int depth)
-{
-  JsonNode *input = json_object_get_member (inputs, name);
-  if (!input || depth > MAX_LINK_DEPTH)
-    return NULL;
-  if (JSON_NODE_HOLDS_VALUE (input))
-    return input;
-  g_autofree char *target = link_target (input);
-  JsonObject *next = target ? node_inputs (graph, target) : NULL;
-  if (!next)
-    return NULL;
-  for (int i = 0; VALUE_INPUTS[i]; i++)
-    if (json_object_has_member (next, VALUE_INPUTS[i]))
-      {
-        JsonNode *found = resolve_input (graph, next, VALUE_INPUTS[i], depth + 1);
-        if (found)
-          return found;
-      }
-  return NULL;
-}
-
-static gboolean
-input_number (JsonObject *graph, JsonObject *inputs, const char *name, double *out)
-{
-  JsonNode *node = resolve_input (graph, inputs, name, 0);
-  if (!node)
-    return FALSE;
-  GType type = json_node_get_value_type (node);
-  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
-    return FALSE;
-  *out = json_node_get_double (node);
-  return TRUE;
-}
-
-static char *
-input_string (JsonObject *graph, JsonObject *inputs, const char *name)
-{
-  JsonNode *node = resolve_input (graph, inputs, name, 0);
-  return node && json_node_get_value_type (node) == G_TYPE_STRING
-             ? g_strdup (json_node_get_string (node))
-             : NULL;
-}
-
-/* The prompt text reached by following a conditioning link. */
-static char *
-find_text (JsonObject *graph, JsonNode *link, int depth)
-{
-  g_autofree char *id = link_target (link);
-  JsonObject *inputs = id ? node_inputs (graph, id) : NULL;
-  if (!inputs || depth > MAX_LINK_DEPTH)
-    return NULL;
-  char *text = input_string (graph, inputs, "text");
-  if (!text)
-    text = input_string (graph, inputs, "text_g"); /* CLIPTextEncodeSDXL */
-  if (text)
-    return text;
-  static const char *const through[] = { "conditioning", "conditioning_1", "conditioning_to",
-                                         "positive", NULL };
-  for (int i = 0; through[i]; i++)
-    if ((text = find_text (graph, json_object_get_member (inputs, through[i]), depth + 1)))
-      return text;
-  return NULL;
-}
-
-static void
-find_size (JsonObject *graph, JsonNode *link, SfInfotext *infotext, int depth)
-{
-  g_autofree char *id = link_target (link);
-  JsonObject *inputs = id ? node_inputs (graph, id) : NULL;
-  if (!inputs || depth > MAX_LINK_DEPTH)
-    return;
-  double width, height;
-  if (input_number (graph, inputs, "width", &width) && input_number (graph, inputs, "height", &height)
-      && width > 0 && height > 0 && width < G_MAXINT && height < G_MAXINT)
-    {
-      infotext->width_px = (int) width;
-      infotext->height_px = (int) height;
-      return;
-    }
-  find_size (graph, json_object_get_member (inputs, "samples"), infotext, depth + 1);
-}
-
-static char *
-find_model (JsonObject *graph, JsonNode *link, int depth)
-{
-  g_autofree char *id = link_target (link);
-  JsonObject *inputs = id ? node_inputs (graph, id) : NULL;
-  if (!inputs || depth > MAX_LINK_DEPTH)
-    return NULL;
-  char *name = input_string (graph, inputs, "ckpt_name");
-  if (!name)
-    name = input_string (graph, inputs, "unet_name");
-  return name ? name : find_model (graph, json_object_get_member (inputs, "model"), depth + 1);
-}
-
-static gint
-compare_node_ids (gconstpointer a, gconstpointer b)
-{
-  const char *x = *(const char *const *) a, *y = *(const char *const *) b;
-  gint64 nx = g_ascii_strtoll (x, NULL, 10), ny = g_ascii_strtoll (y, NULL, 10);
-  return nx != ny ? (nx < ny ? -1 : 1) : strcmp (x, y);
-}
-
-SfInfotext *
-sf_infotext_parse_comfyui (const char *prompt_json, GError **error)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, prompt_json, -1, error))
-    return NULL;
-  JsonNode *root = json_parser_get_root (parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
-                   "ComfyUI prompt is not a JSON object of nodes");
-      return NULL;
-    }
-  JsonObject *graph = json_node_get_object (root);
-  /* The sampler with the lowest node id, so the choice is stable. */
-  g_autoptr (GList) members = json_object_get_members (graph);
-  g_autoptr (GPtrArray) ids = g_ptr_array_new ();
-  for (GList *l = members; l; l = l->next)
-    g_ptr_array_add (ids, l->data);
-  g_ptr_array_sort (ids, compare_node_ids);
-  const char *sampler_id = NULL;
-  for (guint i = 0; i < ids->len && !sampler_id; i++)
-    {
-      const char *type = node_class (graph, ids->pdata[i]);
-      if (g_str_has_prefix (type, "KSampler") && node_inputs (graph, ids->pdata[i]))
-        sampler_id = ids->pdata[i];
-    }
-  if (!sampler_id)
-    {
-      g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
-                   "ComfyUI prompt has no KSampler node");
-      return NULL;
-    }
-  JsonObject *inputs = node_inputs (graph, sampler_id);
-  SfInfotext *infotext = sf_infotext_new ();
-  double number;
-  if (input_number (graph, inputs, "seed", &number) || input_number (graph, inputs, "noise_seed", &number))
-    {
-      infotext->has_seed = number >= 0;
-      infotext->seed = number >= 0 ? (guint64) number : 0;
-      JsonNode *exact = resolve_input (graph, inputs, "seed", 0);
-      if (!exact)
-        exact = resolve_input (graph, inputs, "noise_seed", 0);
-      if (exact && json_node_get_value_type (exact) == G_TYPE_INT64 && json_node_get_int (exact) >= 0)
-        infotext->seed = (guint64) json_node_get_int (exact);
-    }
-  if (input_number (graph, inputs, "steps", &number) && number > 0 && number < G_MAXINT)
-    infotext->steps = (int) number;
-  if (input_number (graph, inputs, "cfg", &number))
-    infotext->cfg_scale = number;
-  if (input_number (graph, inputs, "denoise", &number))
-    infotext->denoising_strength = number;
-  infotext->sampler = input_string (graph, inputs, "sampler_name");
-  infotext->scheduler = input_string (graph, inputs, "scheduler");
-  infotext->prompt = find_text (graph, json_object_get_member (inputs, "positive"), 0);
-  infotext->negative_prompt = find_text (graph, json_object_get_member (inputs, "negative"), 0);
-  if (!infotext->prompt)
-    infotext->prompt = g_strdup ("");
-  if (!infotext->negative_prompt)
-    infotext->negative_prompt = g_strdup ("");
-  find_size (graph, json_object_get_member (inputs, "latent_image"), infotext, 0);
-  infotext->model = find_model (graph, json_object_get_member (inputs, "model"), 0);
-  return infotext;
-}
-
 SfInfotext *
 sf_infotext_from_png_text (GHashTable *text_chunks, GError **error)
 {
@@ -629,13 +409,20 @@ sf_infotext_from_png_text (GHashTable *text_chunks, GError **error)
   if (parameters)
     return sf_infotext_parse_a1111 (parameters);
   const char *prompt = g_hash_table_lookup (text_chunks, "prompt");
-  if (prompt)
+  const char *workflow = g_hash_table_lookup (text_chunks, "workflow");
+  if (prompt || workflow)
     {
       g_autoptr (GError) local_error = NULL;
-      SfInfotext *infotext = sf_infotext_parse_comfyui (prompt, &local_error);
+      SfInfotext *infotext = prompt ? sf_infotext_parse_comfyui (prompt, &local_error) : NULL;
+      if (!infotext && workflow)
+        {
+          g_clear_error (&local_error);
+          infotext = sf_infotext_parse_comfyui_workflow (workflow, &local_error);
+        }
       if (!infotext)
         g_set_error (error, SF_PNG_TEXT_ERROR, SF_PNG_TEXT_ERROR_INVALID,
-                     "unreadable ComfyUI “prompt” text chunk: %s", local_error->message);
+                     "unreadable ComfyUI “%s” text chunk: %s", prompt ? "prompt" : "workflow",
+                     local_error->message);
       return infotext;
     }
   g_set_error (error, SF_PNG_TEXT_ERROR, SF_PNG_TEXT_ERROR_INVALID,

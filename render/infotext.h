@@ -68,8 +68,16 @@ char *sf_infotext_format_a1111 (const SfInfotext *infotext, const char *const *e
  * such a graph. */
 SfInfotext *sf_infotext_parse_comfyui (const char *prompt_json, GError **error);
 
+/* Parses ComfyUI's `workflow` JSON (the editor's graph: "nodes" with
+ * "widgets_values", "links" as [id, from node, from slot, to node, to
+ * slot, type]): the first KSampler's widgets give seed, steps, cfg,
+ * sampler, scheduler and denoise, its positive and negative inputs lead
+ * to CLIPTextEncode nodes, its latent input to EmptyLatentImage.
+ * Returns: (transfer full), NULL with @error when it is not such a graph. */
+SfInfotext *sf_infotext_parse_comfyui_workflow (const char *workflow_json, GError **error);
+
 /* From a PNG's text chunks (sf_png_text_read_*): A1111's `parameters`
- * when present, else ComfyUI's `prompt`. Returns: (transfer full), NULL
+ * when present, else ComfyUI's `prompt`, else its `workflow`. Returns: (transfer full), NULL
  * with @error when neither is there or readable. */
 SfInfotext *sf_infotext_from_png_text (GHashTable *text_chunks, GError **error);
 

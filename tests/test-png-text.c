@@ -431,6 +431,55 @@ test_comfyui_errors_are_clear (void)
     }
 }
 
+/* The editor's graph of ComfyUI's default workflow, as saved in PNGs. */
+static const char COMFY_WORKFLOW[] =
+  "{\"last_node_id\": 9, \"nodes\": ["
+  " {\"id\": 7, \"type\": \"CLIPTextEncode\", \"widgets_values\": [\"text, watermark\"]},"
+  " {\"id\": 3, \"type\": \"KSampler\", \"inputs\": ["
+  "    {\"name\": \"model\", \"type\": \"MODEL\", \"link\": 1},"
+  "    {\"name\": \"positive\", \"type\": \"CONDITIONING\", \"link\": 4},"
+  "    {\"name\": \"negative\", \"type\": \"CONDITIONING\", \"link\": 6},"
+  "    {\"name\": \"latent_image\", \"type\": \"LATENT\", \"link\": 2}],"
+  "  \"widgets_values\": [156680208700286, \"randomize\", 20, 8, \"euler\", \"normal\", 1]},"
+  " {\"id\": 4, \"type\": \"CheckpointLoaderSimple\", \"widgets_values\": [\"v1-5-pruned-emaonly.safetensors\"]},"
+  " {\"id\": 5, \"type\": \"EmptyLatentImage\", \"widgets_values\": [512, 768, 1]},"
+  " {\"id\": 6, \"type\": \"CLIPTextEncode\", \"widgets_values\": [\"beautiful scenery, glass bottle\"]}],"
+  " \"links\": [[1, 4, 0, 3, 0, \"MODEL\"], [2, 5, 0, 3, 3, \"LATENT\"],"
+  "   [4, 6, 0, 3, 1, \"CONDITIONING\"], [6, 7, 0, 3, 2, \"CONDITIONING\"]]}";
+
+static void
+test_parses_comfyui_workflow (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfInfotext) info = sf_infotext_parse_comfyui_workflow (COMFY_WORKFLOW, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (info->prompt, ==, "beautiful scenery, glass bottle");
+  g_assert_cmpstr (info->negative_prompt, ==, "text, watermark");
+  g_assert_cmpuint (info->seed, ==, G_GUINT64_CONSTANT (156680208700286));
+  g_assert_cmpint (info->steps, ==, 20);
+  g_assert_cmpfloat (info->cfg_scale, ==, 8);
+  g_assert_cmpstr (info->sampler, ==, "euler");
+  g_assert_cmpstr (info->scheduler, ==, "normal");
+  g_assert_cmpint (info->width_px, ==, 512);
+  g_assert_cmpint (info->height_px, ==, 768);
+  g_assert_cmpstr (info->model, ==, "v1-5-pruned-emaonly.safetensors");
+  /* Broken graphs fail cleanly. */
+  static const char *const bad[] = { "{}", "{\"nodes\": 3}", "{\"nodes\": [{\"id\": 1, \"type\": \"Note\"}]}", "[" };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) bad_error = NULL;
+      g_assert_null (sf_infotext_parse_comfyui_workflow (bad[i], &bad_error));
+      g_assert_nonnull (bad_error);
+    }
+  /* A KSampler whose links lead nowhere still gives its own values. */
+  g_autoptr (SfInfotext) lonely = sf_infotext_parse_comfyui_workflow (
+    "{\"nodes\": [{\"id\": 2, \"type\": \"KSampler\", \"inputs\": [{\"name\": \"positive\", \"link\": 99}],"
+    " \"widgets_values\": [5, \"fixed\", 12]}]}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (lonely->steps, ==, 12);
+  g_assert_cmpstr (lonely->prompt, ==, "");
+}
+
 static void
 test_png_text_prefers_a1111_parameters (void)
 {
@@ -439,6 +488,10 @@ test_png_text_prefers_a1111_parameters (void)
   g_assert_null (sf_infotext_from_png_text (chunks, &error));
   g_assert_error (error, SF_PNG_TEXT_ERROR, SF_PNG_TEXT_ERROR_INVALID);
   g_clear_error (&error);
+  g_hash_table_insert (chunks, "workflow", (char *) COMFY_WORKFLOW);
+  g_autoptr (SfInfotext) from_workflow = sf_infotext_from_png_text (chunks, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (from_workflow->steps, ==, 20);
   g_hash_table_insert (chunks, "prompt", (char *) COMFY_SAMPLE);
   g_autoptr (SfInfotext) comfy = sf_infotext_from_png_text (chunks, &error);
   g_assert_no_error (error);
@@ -469,6 +522,7 @@ main (int argc, char **argv)
   g_test_add_func ("/infotext/formats-numbers-like-python", test_formats_numbers_like_python);
   g_test_add_func ("/infotext/parses-comfyui-prompt-graph", test_parses_comfyui_prompt_graph);
   g_test_add_func ("/infotext/comfyui-errors-are-clear", test_comfyui_errors_are_clear);
+  g_test_add_func ("/infotext/parses-comfyui-workflow", test_parses_comfyui_workflow);
   g_test_add_func ("/infotext/png-text-prefers-a1111-parameters",
                    test_png_text_prefers_a1111_parameters);
   return g_test_run ();

@@ -59,6 +59,32 @@ on_recall (SfHistoryPanel *panel, SfGenerationRecord *record, SfGenerationRecord
   *out = sf_generation_record_copy (record);
 }
 
+typedef struct {
+  guint reruns;
+  char *layer_path;
+  char *revealed_path;
+} Requests;
+
+static void
+on_rerun (SfHistoryPanel *panel, SfGenerationRecord *record, Requests *requests)
+{
+  requests->reruns++;
+}
+
+static void
+on_open_as_layer (SfHistoryPanel *panel, SfGenerationRecord *record, const char *path, Requests *requests)
+{
+  g_free (requests->layer_path);
+  requests->layer_path = g_strdup (path);
+}
+
+static void
+on_reveal (SfHistoryPanel *panel, SfGenerationRecord *record, const char *path, Requests *requests)
+{
+  g_free (requests->revealed_path);
+  requests->revealed_path = g_strdup (path);
+}
+
 static void
 save_screenshot (GtkWidget *window, const char *path)
 {
@@ -143,6 +169,22 @@ test_browser_shows_recalls_and_edits_generations (void)
   g_assert_cmpint (recalled->frame_x, ==, first->frame_x);
   g_assert_cmpstr (recalled->model_name, ==, first->model_name);
   g_assert_cmpint (recalled->mode, ==, first->mode);
+
+  /* Re-run, open as layer and reveal go to whoever embeds the panel. */
+  Requests requests = { 0 };
+  g_signal_connect (panel, "rerun", G_CALLBACK (on_rerun), &requests);
+  g_signal_connect (panel, "open-as-layer", G_CALLBACK (on_open_as_layer), &requests);
+  g_signal_connect (panel, "reveal", G_CALLBACK (on_reveal), &requests);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (panel), "history.rerun", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (panel), "history.open-as-layer", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (panel), "history.reveal", NULL));
+  g_autofree char *image_file = sf_history_get_file (history, shown->image_path);
+  g_assert_cmpuint (requests.reruns, ==, 1);
+  g_assert_cmpstr (requests.layer_path, ==, image_file);
+  g_assert_cmpstr (requests.revealed_path, ==, image_file);
+  g_assert_true (g_file_test (image_file, G_FILE_TEST_IS_REGULAR));
+  g_free (requests.layer_path);
+  g_free (requests.revealed_path);
 
   /* A refinement of it: newest first, with its lineage and the prompt's
    * changed words marked. */
