@@ -70,7 +70,10 @@ typedef void (*SfHistoryDoneFunc) (gint64 id, const GError *error, gpointer user
 
 /* Stores @record (its id and paths are ignored) with its image, mask and
  * init image (each may be NULL), and a thumbnail made from the image.
- * Pixels are copied before this returns. */
+ * Pixels are copied before this returns. The engine's bridge calls this
+ * when a job ends, with its final status (a cancelled or failed job with
+ * no image); SF_GENERATION_RUNNING rows plus sf_history_update_status are
+ * for callers that want a row while the job runs. */
 void sf_history_insert_async (SfHistory *history, const SfGenerationRecord *record,
                               const SfHistoryImage *image, const SfHistoryImage *mask,
                               const SfHistoryImage *init, SfHistoryDoneFunc callback,
