@@ -35,8 +35,8 @@ sf_history_open_connection (const char *path, gboolean writer, GError **error)
   /* FULL syncs the WAL at every commit: a finished generation survives a
    * power cut too, and one fsync per generation costs nothing beside it. */
   const char *settings = writer ? "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
-                                  "PRAGMA synchronous = FULL;"
-                                : "PRAGMA foreign_keys = ON;";
+                                  "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 67108864;"
+                                : "PRAGMA foreign_keys = ON; PRAGMA query_only = ON;";
   if (!sf_history_exec (db, settings, "setting it up", error))
     {
       sqlite3_close (db);

@@ -290,6 +290,75 @@ test_diff_marks_inserted_and_removed_words (void)
                    "<span foreground=\"#26a269\" weight=\"bold\">&gt;</span>");
 }
 
+/* A view's copy of the model, kept only from items-changed: after each
+ * write it must hold the same items, with fresh records. */
+static void
+on_mirror_changed (GListModel *model, guint position, guint removed, guint added, GPtrArray *mirror)
+{
+  g_ptr_array_remove_range (mirror, position, removed);
+  for (guint i = 0; i < added; i++)
+    g_ptr_array_insert (mirror, (int) (position + i), g_list_model_get_item (model, position + i));
+}
+
+static void
+assert_mirror_matches (SfHistory *history, GListModel *model, GPtrArray *mirror)
+{
+  g_assert_cmpuint (mirror->len, ==, g_list_model_get_n_items (model));
+  for (guint i = 0; i < mirror->len; i++)
+    {
+      const SfGenerationRecord *seen = sf_history_item_get_record (mirror->pdata[i]);
+      g_autoptr (SfHistoryItem) item = g_list_model_get_item (model, i);
+      g_assert_cmpint (seen->id, ==, sf_history_item_get_record (item)->id);
+      g_autoptr (SfGenerationRecord) stored = sf_history_get (history, seen->id, NULL);
+      g_assert_nonnull (stored);
+      g_assert_cmpint (seen->favourite, ==, stored->favourite);
+    }
+}
+
+static void
+test_model_announces_every_change (void)
+{
+  g_autofree char *dir = sf_history_test_dir ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfHistory) history = sf_history_open (dir, &error);
+  g_autoptr (GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) sf_generation_record_free);
+  for (int i = 0; i < 300; i++)
+    g_ptr_array_add (records, sf_history_test_record (i));
+  g_assert_true (sf_history_insert_batch (history, records, NULL, &error));
+  g_autoptr (SfHistoryModel) model = sf_history_model_new (history);
+  g_autoptr (GPtrArray) mirror = g_ptr_array_new_with_free_func (g_object_unref);
+  on_mirror_changed (G_LIST_MODEL (model), 0, 0, g_list_model_get_n_items (G_LIST_MODEL (model)), mirror);
+  g_signal_connect (model, "items-changed", G_CALLBACK (on_mirror_changed), mirror);
+  g_assert_cmpuint (mirror->len, ==, 300);
+
+  /* Writes anywhere: new rows at the top, favourites and deletions in
+   * cached and uncached pages. Newest first, so id 300 is at 0. */
+  gint64 favourites[] = { 300, 250, 100, 1 };
+  for (gsize i = 0; i < G_N_ELEMENTS (favourites); i++)
+    {
+      g_assert_true (sf_history_set_favourite (history, favourites[i], TRUE, &error));
+      sf_history_model_reload (model);
+      assert_mirror_matches (history, G_LIST_MODEL (model), mirror);
+    }
+  gint64 deletions[] = { 299, 150, 2, 300 };
+  for (gsize i = 0; i < G_N_ELEMENTS (deletions); i++)
+    {
+      g_assert_true (sf_history_delete (history, deletions[i], &error));
+      sf_history_model_reload (model);
+      assert_mirror_matches (history, G_LIST_MODEL (model), mirror);
+    }
+  g_autoptr (SfGenerationRecord) newest = sf_history_test_record (1000);
+  g_assert_cmpint (sf_history_insert (history, newest, NULL, NULL, NULL, &error), >, 0);
+  sf_history_model_reload (model);
+  assert_mirror_matches (history, G_LIST_MODEL (model), mirror);
+  g_assert_cmpuint (mirror->len, ==, 297);
+  /* The store's own notifications arrive too, and change nothing more. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  assert_mirror_matches (history, G_LIST_MODEL (model), mirror);
+  g_assert_cmpuint (sf_history_model_get_pages_loaded (model), >, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -299,6 +368,7 @@ main (int argc, char **argv)
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
   gtk_init ();
   g_test_add_func ("/history-diff/marks-inserted-and-removed-words", test_diff_marks_inserted_and_removed_words);
+  g_test_add_func ("/history-model/announces-every-change", test_model_announces_every_change);
   g_test_add_func ("/ui-history/browser-shows-recalls-and-edits-generations",
                    test_browser_shows_recalls_and_edits_generations);
   return g_test_run ();
