@@ -339,7 +339,8 @@ show_record (SfHistoryPanel *self, SfGenerationRecord *record)
     }
   g_autofree char *path = sf_history_get_file (self->history, record->image_path);
   gtk_picture_set_filename (GTK_PICTURE (self->picture), path);
-  g_autofree char *title = g_strdup_printf (_("Generation %" G_GINT64_FORMAT), record->id);
+  g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, record->id);
+  g_autofree char *title = g_strdup_printf (_("Generation %s"), number);
   gtk_label_set_text (GTK_LABEL (self->title_label), title);
   g_autofree char *markup = parameters_markup (record);
   gtk_label_set_markup (GTK_LABEL (self->parameters_label), markup);
