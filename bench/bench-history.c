@@ -15,6 +15,8 @@
 #include "png_text.h"
 #ifdef SF_HAVE_UI
 #include "history-panel.h"
+#else
+#define SF_HISTORY_MODEL_PAGE 64 /* the grid's page, to time the same reads */
 #endif
 
 static const char *const WORDS[] = {
@@ -118,7 +120,7 @@ now_ms (void)
 
 /* The main thread's CPU time: unlike the wall clock it does not count the
  * time other processes held the CPU, nor waits for the frame clock. */
-static double
+G_GNUC_UNUSED static double
 cpu_ms (void)
 {
   struct timespec t;
