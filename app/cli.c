@@ -9,6 +9,7 @@ static const struct {
 } SUBCOMMANDS[] = {
   { "info", sf_cli_info },
   { "make-checkpoint", sf_cli_make_checkpoint },
+  { "history", sf_cli_history },
 };
 
 SfCliFunc
