@@ -56,6 +56,10 @@ struct SfDocument {
   int notify_freeze;
 };
 
+/* A document with @canvas, the default frame and no layers, for loaders.
+ * Returns: (transfer full). */
+SfDocument *sf_document_new_blank (const SfRect *canvas);
+
 /* A new layer with empty pixels (not in any document). */
 SfLayer *sf_layer_new (const char *name);
 /* A copy sharing tiles with @layer, with a fresh id. */

@@ -23,8 +23,8 @@ default_frame (const SfRect *canvas)
   return frame;
 }
 
-static SfDocument *
-document_new_empty (const SfRect *canvas)
+SfDocument *
+sf_document_new_blank (const SfRect *canvas)
 {
   SfDocument *document = g_new0 (SfDocument, 1);
   document->canvas = *canvas;
@@ -44,7 +44,7 @@ sf_document_new (int width_px, int height_px)
   g_return_val_if_fail (width_px > 0 && height_px > 0, NULL);
   g_return_val_if_fail (width_px <= SF_CANVAS_MAX_SIZE && height_px <= SF_CANVAS_MAX_SIZE, NULL);
   SfRect canvas = { 0, 0, width_px, height_px };
-  SfDocument *document = document_new_empty (&canvas);
+  SfDocument *document = sf_document_new_blank (&canvas);
   SfLayer *layer = sf_layer_new (_("Background"));
   g_ptr_array_add (document->layers, layer);
   document->active = layer;
@@ -69,7 +69,7 @@ sf_document_free (SfDocument *document)
 SfDocument *
 sf_document_snapshot (const SfDocument *document)
 {
-  SfDocument *copy = document_new_empty (&document->canvas);
+  SfDocument *copy = sf_document_new_blank (&document->canvas);
   copy->frame = document->frame;
   for (guint i = 0; i < document->layers->len; i++)
     {

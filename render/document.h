@@ -38,7 +38,7 @@ typedef enum {
 } SfDocumentError;
 
 /* The largest canvas side, in pixels. */
-#define SF_CANVAS_MAX_SIZE 32768
+#define SF_CANVAS_MAX_SIZE 16384
 /* The generation frame's default side (SDXL's native size). */
 #define SF_FRAME_DEFAULT_SIZE 1024
 
