@@ -51,8 +51,9 @@ sf_rect_equal (const SfRect *a, const SfRect *b)
 static int
 round8 (int value)
 {
-  /* Nearest multiple of 8, halves away from zero, also for negatives. */
-  return value >= 0 ? (value + 4) / 8 * 8 : -((-value + 4) / 8 * 8);
+  /* Nearest multiple of 8, halves up; the same for negatives, so moving a
+   * rectangle by a multiple of 8 never changes its snapped size. */
+  return sf_floor_div (value + 4, 8) * 8;
 }
 
 SfRect
