@@ -594,11 +594,8 @@ sf_document_merge_down (SfDocument *document, SfLayer *layer, GError **error)
         {
           SfTileCoord c = g_array_index (coords, SfTileCoord, i);
           SfTile *tile = sf_document_write_tile (document, lower, lower->pixels, c.tx, c.ty);
-          cairo_surface_t *surface = sf_tile_create_surface (tile);
-          cairo_t *cr = cairo_create (surface);
-          sf_composite_paint_layer_tile (cr, upper, c.tx, c.ty);
-          cairo_destroy (cr);
-          cairo_surface_destroy (surface);
+          SfRect whole = { 0, 0, SF_TILE_SIZE, SF_TILE_SIZE };
+          sf_composite_layer_tile (tile, upper, c.tx, c.ty, &whole);
         }
       sf_document_layer_pixels_changed (document, lower, &extent);
     }

@@ -95,10 +95,12 @@ void sf_document_write_grid (SfDocument *document, SfLayer *layer, SfTileGrid *g
 /* Marks @layer's pixels as changed in @rect: bumps its serial and emits. */
 void sf_document_layer_pixels_changed (SfDocument *document, SfLayer *layer, const SfRect *rect);
 
-/* Paints tile (tx, ty) of @layer onto @cr (a tile-sized target at the
- * same tile) with the layer's blend mode, opacity and mask; nothing when
- * the layer has no tile there. Visibility is the caller's business. */
-void sf_composite_paint_layer_tile (cairo_t *cr, const SfLayer *layer, int tx, int ty);
+/* Composites tile (tx, ty) of @layer onto @target (a writable ARGB32
+ * tile at the same place) within @clip (tile pixels) with the layer's
+ * blend mode, opacity and mask; nothing where the layer has no tile.
+ * Visibility is the caller's business. */
+void sf_composite_layer_tile (SfTile *target, const SfLayer *layer, int tx, int ty,
+                              const SfRect *clip);
 
 
 G_END_DECLS
