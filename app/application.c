@@ -147,6 +147,11 @@ sf_application_startup (GApplication *application)
   SfApplication *self = SF_APPLICATION (application);
   G_APPLICATION_CLASS (sf_application_parent_class)->startup (application);
   self->settings = create_settings ();
+  /* GTK 4.8 does not load the application's style.css by itself. */
+  g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (css, "/org/sfumato/Sfumato/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
   g_action_map_add_action_entries (G_ACTION_MAP (self), APP_ACTIONS, G_N_ELEMENTS (APP_ACTIONS),
                                    self);
   const char *quit[] = { "<Control>q", NULL };
