@@ -206,6 +206,21 @@ test_layer_actions_change_the_document (void)
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 1);
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "layer-merge-down"));
 
+  /* F2 renames the active layer in place, in its row. */
+  activate (window, "layer-rename", NULL);
+  spin (50);
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (window));
+  g_assert_nonnull (focus);
+  GtkWidget *entry = gtk_widget_get_ancestor (focus, GTK_TYPE_ENTRY);
+  g_assert_nonnull (entry);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==,
+                   sf_layer_get_name (sf_document_get_active_layer (document)));
+  gtk_editable_set_text (GTK_EDITABLE (entry), "Renamed");
+  g_signal_emit_by_name (entry, "activate");
+  spin (50);
+  g_assert_cmpstr (sf_layer_get_name (sf_document_get_active_layer (document)), ==, "Renamed");
+  activate (window, "undo", NULL);
+
   /* Properties set on the document show in the item. */
   SfLayer *background = sf_document_get_layer (document, 0);
   sf_document_set_layer_name (document, background, "Paper");
@@ -373,6 +388,14 @@ test_save_open_and_export (void)
   g_assert_false (sf_document_mask_is_empty (opened));
   g_assert_cmphex (pixel_at (opened, 250, 250), ==, pixel_at (document, 250, 250));
   g_assert_cmpstr (sf_window_get_path (other), ==, ora);
+  /* A PNG opens as a picture to work on: its name shows, but saving asks
+   * for an .ora rather than overwriting the PNG. */
+  SfWindow *third = open_window ();
+  activate (third, "open-file", g_variant_new_string (png));
+  g_assert_null (sf_window_get_path (third));
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (third)), ==, "exported.png — Sfumato");
+  g_assert_cmpuint (sf_document_get_layer_count (sf_window_get_document (third)), ==, 1);
+  close_window (third);
   /* A damaged file is a message, not a crash. */
   g_autofree char *broken = output_path ("broken.ora");
   g_file_set_contents (broken, "PK\003\004 nothing more", -1, NULL);

@@ -26,7 +26,9 @@ typedef struct {
   GtkWidget *box;
   GtkToggleButton *eye;
   GtkPicture *thumbnail;
-  GtkEditableLabel *name;
+  GtkStack *name_stack; /* the label, or the entry while renaming */
+  GtkLabel *name;
+  GtkEntry *name_entry;
   GtkWidget *mask_icon;
   GtkWidget *generated_icon;
   SfLayerItem *item; /* while bound */
@@ -43,8 +45,7 @@ row_update (Row *row)
   gtk_toggle_button_set_active (row->eye, visible);
   gtk_button_set_icon_name (GTK_BUTTON (row->eye),
                             visible ? "view-reveal-symbolic" : "view-conceal-symbolic");
-  if (!gtk_editable_label_get_editing (row->name))
-    gtk_editable_set_text (GTK_EDITABLE (row->name), sf_layer_get_name (layer));
+  gtk_label_set_label (row->name, sf_layer_get_name (layer));
   gtk_picture_set_paintable (row->thumbnail, sf_layer_item_get_thumbnail (row->item));
   gtk_widget_set_visible (row->mask_icon, sf_layer_get_mask (layer) != NULL);
   gtk_widget_set_visible (row->generated_icon, sf_layer_get_generation_id (layer) != NULL);
@@ -63,29 +64,59 @@ on_eye_toggled (GtkToggleButton *eye, Row *row)
                                  gtk_toggle_button_get_active (eye));
 }
 
+/* Renaming. GtkEditableLabel would do, but GTK 4.8's leaves a timeout
+ * behind that crashes when its window closes after it had the focus; a
+ * label and an entry in a stack behave the same. */
 static void
-on_editing_changed (GtkEditableLabel *label, GParamSpec *pspec, Row *row)
+start_renaming (Row *row)
 {
-  if (gtk_editable_label_get_editing (label))
+  if (!row->item)
     return;
-  /* Not clickable again until the next double-click. */
-  gtk_widget_set_can_target (GTK_WIDGET (label), FALSE);
-  if (!row->item || !row->panel->document)
+  gtk_editable_set_text (GTK_EDITABLE (row->name_entry),
+                         sf_layer_get_name (sf_layer_item_get_layer (row->item)));
+  gtk_stack_set_visible_child (row->name_stack, GTK_WIDGET (row->name_entry));
+  gtk_widget_grab_focus (GTK_WIDGET (row->name_entry));
+  gtk_editable_select_region (GTK_EDITABLE (row->name_entry), 0, -1);
+}
+
+static void
+finish_renaming (Row *row, gboolean commit)
+{
+  if (gtk_stack_get_visible_child (row->name_stack) != GTK_WIDGET (row->name_entry))
     return;
-  const char *text = gtk_editable_get_text (GTK_EDITABLE (label));
-  if (text[0])
+  gtk_stack_set_visible_child (row->name_stack, GTK_WIDGET (row->name));
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (row->name_entry));
+  if (commit && text[0] && row->item && row->panel->document)
     sf_document_set_layer_name (row->panel->document, sf_layer_item_get_layer (row->item), text);
-  else
-    row_update (row);
+}
+
+static void
+on_name_activate (GtkEntry *entry, Row *row)
+{
+  finish_renaming (row, TRUE);
+}
+
+static void
+on_name_focus_leave (GtkEventControllerFocus *controller, Row *row)
+{
+  finish_renaming (row, TRUE);
+}
+
+static gboolean
+on_name_key (GtkEventControllerKey *controller, guint keyval, guint keycode,
+             GdkModifierType state, Row *row)
+{
+  if (keyval != GDK_KEY_Escape)
+    return FALSE;
+  finish_renaming (row, FALSE);
+  return TRUE;
 }
 
 static void
 on_row_pressed (GtkGestureClick *gesture, int n_press, double x, double y, Row *row)
 {
-  if (n_press != 2)
-    return;
-  gtk_widget_set_can_target (GTK_WIDGET (row->name), TRUE);
-  gtk_editable_label_start_editing (row->name);
+  if (n_press == 2)
+    start_renaming (row);
 }
 
 static GdkContentProvider *
@@ -137,21 +168,31 @@ setup_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, SfLayersPa
                                SF_LAYER_THUMBNAIL_SIZE);
   gtk_picture_set_can_shrink (row->thumbnail, FALSE);
   gtk_widget_add_css_class (GTK_WIDGET (row->thumbnail), "layer-thumbnail");
-  row->name = GTK_EDITABLE_LABEL (gtk_editable_label_new (""));
-  gtk_widget_set_hexpand (GTK_WIDGET (row->name), TRUE);
-  gtk_widget_set_valign (GTK_WIDGET (row->name), GTK_ALIGN_CENTER);
-  gtk_widget_set_can_target (GTK_WIDGET (row->name), FALSE);
-  gtk_editable_set_alignment (GTK_EDITABLE (row->name), 0);
+  row->name = GTK_LABEL (gtk_label_new (""));
+  gtk_label_set_xalign (row->name, 0);
+  gtk_label_set_ellipsize (row->name, PANGO_ELLIPSIZE_END);
+  row->name_entry = GTK_ENTRY (gtk_entry_new ());
+  row->name_stack = GTK_STACK (gtk_stack_new ());
+  gtk_stack_add_child (row->name_stack, GTK_WIDGET (row->name));
+  gtk_stack_add_child (row->name_stack, GTK_WIDGET (row->name_entry));
+  gtk_widget_set_hexpand (GTK_WIDGET (row->name_stack), TRUE);
+  gtk_widget_set_valign (GTK_WIDGET (row->name_stack), GTK_ALIGN_CENTER);
+  g_signal_connect (row->name_entry, "activate", G_CALLBACK (on_name_activate), row);
+  GtkEventController *focus = gtk_event_controller_focus_new ();
+  g_signal_connect (focus, "leave", G_CALLBACK (on_name_focus_leave), row);
+  gtk_widget_add_controller (GTK_WIDGET (row->name_entry), focus);
+  GtkEventController *keys = gtk_event_controller_key_new ();
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (on_name_key), row);
+  gtk_widget_add_controller (GTK_WIDGET (row->name_entry), keys);
   row->mask_icon = gtk_image_new_from_icon_name ("sf-layer-mask-symbolic");
   gtk_widget_set_tooltip_text (row->mask_icon, _("This layer has a mask"));
   row->generated_icon = gtk_image_new_from_icon_name ("image-x-generic-symbolic");
   gtk_box_append (GTK_BOX (row->box), GTK_WIDGET (row->eye));
   gtk_box_append (GTK_BOX (row->box), GTK_WIDGET (row->thumbnail));
-  gtk_box_append (GTK_BOX (row->box), GTK_WIDGET (row->name));
+  gtk_box_append (GTK_BOX (row->box), GTK_WIDGET (row->name_stack));
   gtk_box_append (GTK_BOX (row->box), row->mask_icon);
   gtk_box_append (GTK_BOX (row->box), row->generated_icon);
   g_signal_connect (row->eye, "toggled", G_CALLBACK (on_eye_toggled), row);
-  g_signal_connect (row->name, "notify::editing", G_CALLBACK (on_editing_changed), row);
 
   GtkGesture *click = gtk_gesture_click_new ();
   g_signal_connect (click, "pressed", G_CALLBACK (on_row_pressed), row);
@@ -165,6 +206,7 @@ setup_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, SfLayersPa
   gtk_widget_add_controller (row->box, GTK_EVENT_CONTROLLER (target));
 
   g_object_set_data_full (G_OBJECT (list_item), "row", row, g_free);
+  g_object_set_data (G_OBJECT (row->box), "row", row);
   gtk_list_item_set_child (list_item, row->box);
 }
 
@@ -187,6 +229,7 @@ static void
 unbind_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, SfLayersPanel *panel)
 {
   Row *row = g_object_get_data (G_OBJECT (list_item), "row");
+  finish_renaming (row, FALSE);
   if (row->item)
     g_clear_signal_handler (&row->notify_handler, row->item);
   row->item = NULL;
@@ -290,15 +333,14 @@ sf_layers_panel_rename_active (SfLayersPanel *self)
        child = gtk_widget_get_next_sibling (child))
     {
       GtkWidget *box = gtk_widget_get_first_child (child);
-      if (!box || !gtk_widget_has_css_class (box, "layer-row")
-          || !(gtk_widget_get_state_flags (child) & GTK_STATE_FLAG_SELECTED))
-        continue;
-      GtkWidget *name = gtk_widget_get_next_sibling (
-          gtk_widget_get_next_sibling (gtk_widget_get_first_child (box)));
-      gtk_widget_set_can_target (name, TRUE);
-      gtk_editable_label_start_editing (GTK_EDITABLE_LABEL (name));
-      gtk_widget_grab_focus (name);
-      return;
+      Row *row = box ? g_object_get_data (G_OBJECT (box), "row") : NULL;
+      if (row && row->item
+          && sf_layer_list_get_position (self->model, sf_layer_item_get_layer (row->item))
+                 == position)
+        {
+          start_renaming (row);
+          return;
+        }
     }
 }
 

@@ -1,8 +1,10 @@
 /* The window's actions (win.*), their accelerators and the file choosers.
- * Keys with modifiers are application accelerators; single keys (B, E,
- * M, F, I, [, ]) are window shortcuts handled after the focused widget,
- * so typing in a text field never switches tools. */
+ * Keys with Control or Alt are application accelerators; plain keys (B,
+ * E, M, F, I, [, ], Delete, Page Up/Down, F2) are window shortcuts
+ * handled after the focused widget, so typing in a text field (a layer's
+ * name, a prompt) never switches tools or clears a layer. */
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "document-io.h"
 #include "window-private.h"
@@ -27,13 +29,11 @@ static const SfAccelerator ACCELERATORS[] = {
   { "win.layer-new", { "<Control><Shift>n" } },
   { "win.layer-duplicate", { "<Control>j" } },
   { "win.layer-delete", { "<Shift>Delete" } },
-  { "win.layer-clear", { "Delete" } },
   { "win.layer-merge-down", { "<Control>e" } },
   { "win.layer-raise", { "<Control>bracketright" } },
   { "win.layer-lower", { "<Control>bracketleft" } },
-  { "win.layer-select-above", { "<Alt>bracketright", "Page_Up" } },
-  { "win.layer-select-below", { "<Alt>bracketleft", "Page_Down" } },
-  { "win.layer-rename", { "F2" } },
+  { "win.layer-select-above", { "<Alt>bracketright" } },
+  { "win.layer-select-below", { "<Alt>bracketleft" } },
   { NULL, { NULL } },
 };
 
@@ -43,16 +43,24 @@ sf_window_get_accelerators (void)
   return ACCELERATORS;
 }
 
-/* Single keys, as in Krita, GIMP and Photoshop. */
+/* Keys without Control or Alt, as in Krita, GIMP and Photoshop; also
+ * Delete, Page Up/Down and F2, which text fields need for themselves. */
 static const struct {
   guint key;
   const char *action;
   const char *target; /* a string target, or NULL */
 } KEYS[] = {
-  { GDK_KEY_b, "win.tool", "brush" },          { GDK_KEY_e, "win.swap-eraser", NULL },
-  { GDK_KEY_m, "win.tool", "mask" },           { GDK_KEY_f, "win.tool", "frame" },
-  { GDK_KEY_i, "win.tool", "eyedropper" },     { GDK_KEY_bracketleft, "win.brush-smaller", NULL },
+  { GDK_KEY_b, "win.tool", "brush" },
+  { GDK_KEY_e, "win.swap-eraser", NULL },
+  { GDK_KEY_m, "win.tool", "mask" },
+  { GDK_KEY_f, "win.tool", "frame" },
+  { GDK_KEY_i, "win.tool", "eyedropper" },
+  { GDK_KEY_bracketleft, "win.brush-smaller", NULL },
   { GDK_KEY_bracketright, "win.brush-larger", NULL },
+  { GDK_KEY_Delete, "win.layer-clear", NULL },
+  { GDK_KEY_Page_Up, "win.layer-select-above", NULL },
+  { GDK_KEY_Page_Down, "win.layer-select-below", NULL },
+  { GDK_KEY_F2, "win.layer-rename", NULL },
 };
 
 static SfLayer *
@@ -149,7 +157,8 @@ export_chosen (SfWindow *self, const char *path)
 static char *
 suggested_name (SfWindow *self, const char *extension)
 {
-  g_autofree char *base = self->path ? g_path_get_basename (self->path) : g_strdup (_("Untitled"));
+  const char *from = self->path ? self->path : self->imported_from;
+  g_autofree char *base = from ? g_path_get_basename (from) : g_strdup (_("Untitled"));
   char *dot = strrchr (base, '.');
   if (dot && dot != base)
     *dot = '\0';

@@ -11,6 +11,7 @@ struct _SfWindow {
   GSettings *settings;
   SfDocument *document;
   char *path;
+  char *imported_from; /* the PNG or photo a document was made from (path is NULL) */
   guint64 saved_state;
   guint observer;
 

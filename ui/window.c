@@ -26,7 +26,11 @@ static guint signals[N_SIGNALS];
 static char *
 document_name (SfWindow *self)
 {
-  return self->path ? g_path_get_basename (self->path) : g_strdup (_("Untitled"));
+  if (self->path)
+    return g_path_get_basename (self->path);
+  if (self->imported_from)
+    return g_path_get_basename (self->imported_from);
+  return g_strdup (_("Untitled"));
 }
 
 static void
@@ -138,6 +142,7 @@ sf_window_set_document (SfWindow *self, SfDocument *document, const char *path)
   self->document = document;
   g_free (self->path);
   self->path = g_strdup (path);
+  g_clear_pointer (&self->imported_from, g_free);
   self->saved_state = self->autosaved_state = sf_document_get_state (document);
   if (self->settings)
     sf_document_set_undo_limit (document,
@@ -203,6 +208,11 @@ sf_window_open_path (SfWindow *self, const char *path, GError **error)
   /* Only Sfumato's own formats are saved back in place. */
   gboolean ora = native && !g_str_has_suffix (path, ".png") && !g_str_has_suffix (path, ".PNG");
   sf_window_set_document (target, document, ora ? path : NULL);
+  if (!ora)
+    {
+      target->imported_from = g_strdup (path);
+      update_title (target);
+    }
   if (self->settings)
     {
       g_autofree char *folder = g_path_get_dirname (path);
@@ -297,6 +307,7 @@ on_saved (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_free (self->path);
       self->path = g_strdup (job->path);
+      g_clear_pointer (&self->imported_from, g_free);
       self->saved_state = job->state;
       update_title (self);
       sf_autosave_discard (self->autosave_id);
@@ -548,6 +559,7 @@ sf_window_finalize (GObject *object)
 {
   SfWindow *self = SF_WINDOW (object);
   g_free (self->path);
+  g_free (self->imported_from);
   g_free (self->autosave_id);
   G_OBJECT_CLASS (sf_window_parent_class)->finalize (object);
 }

@@ -65,7 +65,7 @@ gboolean sf_window_recover (SfWindow *self, const char *ora_path, const char *do
                             GError **error);
 
 /* Registers the UI's GResource (templates, icons, style.css); call it
- * before the application starts so GtkApplication finds them. */
+ * before the application starts so GtkApplication finds the icons. */
 void sf_ui_register_resource (void);
 
 /* The window's accelerators: NULL-terminated pairs of detailed action
