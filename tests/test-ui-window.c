@@ -318,6 +318,13 @@ test_view_and_brush_shortcuts (void)
   g_assert_cmpfloat_with_epsilon (after_x, cx, 1e-9);
   activate (window, "zoom-fit", NULL);
   g_assert_cmpfloat (sf_canvas_view_get_zoom (view), <, 1.0);
+  /* Far out, blocks of tiles share textures; drawing them works too. */
+  guint textures = sf_canvas_view_get_texture_count (view);
+  sf_canvas_view_set_zoom (view, 0.1, -1, -1);
+  spin (200);
+  g_assert_cmpuint (sf_canvas_view_get_texture_count (view), >, textures);
+  g_assert_cmpuint (sf_canvas_view_get_texture_count (view), <=, textures + 4);
+  activate (window, "zoom-fit", NULL);
 
   activate (window, "tool", g_variant_new_string ("brush"));
   g_object_set (options, "brush-size", 20.0, NULL);
