@@ -3,7 +3,8 @@
 
 safetensors-corpus/: valid-* files that must parse, and hostile ones
 that must be refused cleanly (the replay test and test-safetensors check
-both)."""
+both). prompt-corpus/: the A1111 grammar's examples from
+tests/data/prompt-attention-cases.json, and hostile prompts."""
 import json
 import os
 import struct
@@ -97,5 +98,25 @@ def main():
             f.write(data)
 
 
+def prompts():
+    out = os.path.join(HERE, "prompt-corpus")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(HERE, "..", "data", "prompt-attention-cases.json"), encoding="utf-8") as f:
+        cases = json.load(f)["cases"]
+    seeds = {"case-%02d" % i: c["prompt"].encode() for i, c in enumerate(cases)}
+    seeds["deep-open"] = b"(" * 3000 + b"x"
+    seeds["deep-balanced"] = b"(" * 1000 + b"x" + b")" * 1000
+    seeds["alternating"] = b"(a[" * 500 + b"]:1.5)" * 500
+    seeds["many-breaks"] = b"BREAK " * 400
+    seeds["escapes"] = b"\\(\\)\\[\\]\\\\" * 100 + b"\\"
+    seeds["weights"] = b"(a:1e5)(b:-.)(c:+1.)(d:1..2)(e:  3  )(f:\xe3\x80\x802)" * 20
+    seeds["invalid-utf8"] = b"a\xff(b\xc3\x28:1.5)\xe2\x82 BREAK \xf0\x9f"
+    seeds["nul"] = b"a\x00(b:2)"
+    for name, data in seeds.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+
+
 if __name__ == "__main__":
     main()
+    prompts()
