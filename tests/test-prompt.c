@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "npy.h"
 #include "prompt.h"
 #include "sf-test.h"
 
@@ -132,29 +133,26 @@ test_edge_cases (void)
 
 /* ---- Applying weights ------------------------------------------------------ */
 
-static float *
-load_npy_f32 (const char *name, gsize *count)
+static SfNpy *
+load_npy (const char *name)
 {
   g_autofree char *path = data_path (name);
-  g_autofree char *contents = NULL;
-  gsize length;
-  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
-  g_assert_true (length > 10 && memcmp (contents, "\x93NUMPY", 6) == 0);
-  gsize header = (guint8) contents[8] | ((gsize) (guint8) contents[9] << 8);
-  g_assert_nonnull (g_strstr_len (contents + 10, (gssize) header, "'<f4'"));
-  *count = (length - 10 - header) / 4;
-  return g_memdup2 (contents + 10 + header, *count * 4);
+  g_autoptr (GError) error = NULL;
+  SfNpy *npy = sf_npy_load (path, &error);
+  g_assert_no_error (error);
+  return npy;
 }
 
 static void
 test_weighting_matches_the_reference (void)
 {
-  gsize n_cond, n_empty, n_weights, n;
-  g_autofree float *cond = load_npy_f32 ("ref/weighting/cond.npy", &n_cond);
-  g_autofree float *empty = load_npy_f32 ("ref/weighting/empty_cond.npy", &n_empty);
-  g_autofree float *weights = load_npy_f32 ("ref/weighting/weights.npy", &n_weights);
-  g_assert_cmpuint (n_weights, ==, 77);
-  g_assert_cmpuint (n_cond, ==, n_empty);
+  g_autoptr (SfNpy) cond_npy = load_npy ("ref/weighting/cond.npy");
+  g_autoptr (SfNpy) empty_npy = load_npy ("ref/weighting/empty_cond.npy");
+  g_autoptr (SfNpy) weights_npy = load_npy ("ref/weighting/weights.npy");
+  const float *cond = cond_npy->f32, *empty = empty_npy->f32, *weights = weights_npy->f32;
+  gsize n_cond = cond_npy->count;
+  g_assert_cmpuint (weights_npy->count, ==, 77);
+  g_assert_cmpuint (n_cond, ==, empty_npy->count);
   gsize dim = n_cond / 77;
   /* The tiny model's encoders: CLIP-L 16 wide, bigG 32 (tiny-sdxl-info.json). */
   g_assert_cmpuint (dim, ==, 48);
@@ -164,19 +162,20 @@ test_weighting_matches_the_reference (void)
   g_autofree float *per_encoder = g_memdup2 (cond, n_cond * 4);
   sf_prompt_weight_a1111 (per_encoder, 77, l_width, dim, weights);
   sf_prompt_weight_a1111 (per_encoder + l_width, 77, dim - l_width, dim, weights);
-  g_autofree float *expected = load_npy_f32 ("ref/weighting/a1111_per_encoder.npy", &n);
+  g_autoptr (SfNpy) expected = load_npy ("ref/weighting/a1111_per_encoder.npy");
+  g_assert_cmpuint (expected->count, ==, n_cond);
   /* float32 means in torch (pairwise sums) vs double sums here. */
-  sf_assert_close (per_encoder, expected, n, 1e-6);
+  sf_assert_close (per_encoder, expected->f32, n_cond, 1e-6);
 
   g_autofree float *whole = g_memdup2 (cond, n_cond * 4);
   sf_prompt_weight_a1111 (whole, 77, dim, dim, weights);
-  g_autofree float *expected_whole = load_npy_f32 ("ref/weighting/a1111_whole.npy", &n);
-  sf_assert_close (whole, expected_whole, n, 1e-6);
+  g_autoptr (SfNpy) expected_whole = load_npy ("ref/weighting/a1111_whole.npy");
+  sf_assert_close (whole, expected_whole->f32, n_cond, 1e-6);
 
   g_autofree float *comfy = g_memdup2 (cond, n_cond * 4);
   sf_prompt_weight_comfy (comfy, empty, 77, dim, dim, weights);
-  g_autofree float *expected_comfy = load_npy_f32 ("ref/weighting/comfy.npy", &n);
-  sf_assert_close (comfy, expected_comfy, n, 1e-7);
+  g_autoptr (SfNpy) expected_comfy = load_npy ("ref/weighting/comfy.npy");
+  sf_assert_close (comfy, expected_comfy->f32, n_cond, 1e-7);
 }
 
 static void

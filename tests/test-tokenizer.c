@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clip_text.h"
+#include "npy.h"
 #include "sf-test.h"
 #include "tokenizer.h"
 
@@ -229,19 +230,14 @@ test_text_rules_follow_python (void)
 
 /* ---- Windows --------------------------------------------------------------- */
 
-/* int32 .npy (little-endian, C order); returns the element count. */
-static int32_t *
-load_npy_i32 (const char *name, gsize *count)
+static SfNpy *
+load_npy (const char *name)
 {
   g_autofree char *path = data_path (name);
-  g_autofree char *contents = NULL;
-  gsize length;
-  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
-  g_assert_true (length > 10 && memcmp (contents, "\x93NUMPY", 6) == 0);
-  gsize header = (guint8) contents[8] | ((gsize) (guint8) contents[9] << 8);
-  g_assert_nonnull (g_strstr_len (contents + 10, (gssize) header, "'<i4'"));
-  *count = (length - 10 - header) / 4;
-  return g_memdup2 (contents + 10 + header, *count * 4);
+  g_autoptr (GError) error = NULL;
+  SfNpy *npy = sf_npy_load (path, &error);
+  g_assert_no_error (error);
+  return npy;
 }
 
 static void
@@ -269,24 +265,16 @@ test_windows_pad_like_sdxl_encoders (void)
       g_autoptr (SfTokenChunks) chunks = sf_tokenizer_chunk (tokenizer (), &run, 1);
       g_autofree char *l_name = g_strdup_printf ("ref/prompts/%s_tokens_l.npy", prompts[p].name);
       g_autofree char *g_name = g_strdup_printf ("ref/prompts/%s_tokens_g.npy", prompts[p].name);
-      gsize n_l, n_g;
-      g_autofree int32_t *l = load_npy_i32 (l_name, &n_l);
-      g_autofree int32_t *g = load_npy_i32 (g_name, &n_g);
-      g_assert_cmpuint (n_l, ==, SF_CLIP_WINDOW);
-      g_assert_cmpuint (n_g, ==, SF_CLIP_WINDOW);
-      if (!long_prompt)
-        {
-          g_assert_cmpuint (chunks->n_chunks, ==, 1);
-          g_assert_cmpmem (chunks->ids, SF_CLIP_WINDOW * 4, l, SF_CLIP_WINDOW * 4);
-          g_assert_cmpmem (chunks->ids_g, SF_CLIP_WINDOW * 4, g, SF_CLIP_WINDOW * 4);
-        }
-      else
-        {
-          /* diffusers truncates: BOS + the first 75 tokens + EOS. */
-          g_assert_cmpuint (chunks->n_chunks, ==, 2);
-          g_assert_cmpmem (chunks->ids, SF_CLIP_WINDOW * 4, l, SF_CLIP_WINDOW * 4);
-          g_assert_cmpmem (chunks->ids_g, SF_CLIP_WINDOW * 4, g, SF_CLIP_WINDOW * 4);
-        }
+      g_autoptr (SfNpy) l_npy = load_npy (l_name);
+      g_autoptr (SfNpy) g_npy = load_npy (g_name);
+      g_assert_true (l_npy->is_int && g_npy->is_int);
+      g_assert_cmpuint (l_npy->count, ==, SF_CLIP_WINDOW);
+      g_assert_cmpuint (g_npy->count, ==, SF_CLIP_WINDOW);
+      const gint32 *l = l_npy->i32, *g = g_npy->i32;
+      /* diffusers truncates a long prompt to BOS + its first 75 tokens + EOS. */
+      g_assert_cmpuint (chunks->n_chunks, ==, long_prompt ? 2 : 1);
+      g_assert_cmpmem (chunks->ids, SF_CLIP_WINDOW * 4, l, SF_CLIP_WINDOW * 4);
+      g_assert_cmpmem (chunks->ids_g, SF_CLIP_WINDOW * 4, g, SF_CLIP_WINDOW * 4);
       for (guint i = 0; i < chunks->n_chunks * SF_CLIP_WINDOW; i++)
         g_assert_cmpfloat (chunks->weights[i], ==, 1.0f);
     }
