@@ -387,6 +387,37 @@ sf_tokenizer_get_token (const SfTokenizer *tokenizer, int32_t id)
   return id >= 0 && (guint) id < tokenizer->tokens->len ? tokenizer->tokens->pdata[id] : NULL;
 }
 
+char *
+sf_tokenizer_get_text (const SfTokenizer *tokenizer, int32_t id)
+{
+  const char *token = sf_tokenizer_get_token (tokenizer, id);
+  if (!token)
+    return NULL;
+  if (id == SF_CLIP_BOS || id == SF_CLIP_EOS)
+    return g_strdup (token);
+  gunichar characters[256];
+  int order[256];
+  byte_characters (characters, order);
+  GString *bytes = g_string_new (NULL);
+  for (const char *p = token; *p; p = g_utf8_next_char (p))
+    {
+      if (g_str_has_prefix (p, "</w>") && p[4] == '\0')
+        {
+          g_string_append (bytes, "</w>");
+          break;
+        }
+      gunichar c = g_utf8_get_char (p);
+      for (int b = 0; b < 256; b++)
+        if (characters[b] == c)
+          {
+            g_string_append_c (bytes, (char) b);
+            break;
+          }
+    }
+  g_autofree char *raw = g_string_free (bytes, FALSE);
+  return g_utf8_make_valid (raw, -1);
+}
+
 /* Byte-level BPE of one piece: repeatedly merge every occurrence (left to
  * right) of the adjacent pair with the lowest rank. */
 static void
@@ -550,6 +581,9 @@ sf_tokenizer_encode_prompt (SfTokenizer *tokenizer, const char *prompt)
 static SfTokenizer *
 try_folder (const char *dir, gboolean allow_gz, GPtrArray *tried, gboolean *found, GError **error)
 {
+  *found = FALSE;
+  if (g_ptr_array_find_with_equal_func (tried, dir, g_str_equal, NULL))
+    return NULL;
   g_ptr_array_add (tried, g_strdup (dir));
   g_autofree char *gz = g_build_filename (dir, SF_CLIP_VOCAB_FILE, NULL);
   g_autofree char *vocab = g_build_filename (dir, "vocab.json", NULL);

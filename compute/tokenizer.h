@@ -61,6 +61,9 @@ const char *sf_tokenizer_get_source (const SfTokenizer *tokenizer);
 /* The token's vocabulary string (bytes shown as CLIP's byte characters,
  * e.g. "cat</w>"), or NULL for an id outside the vocabulary. */
 const char *sf_tokenizer_get_token (const SfTokenizer *tokenizer, int32_t id);
+/* The same with the bytes decoded ("café</w>"; a token holding part of a
+ * character shows U+FFFD). Returns: (transfer full) or NULL. */
+char *sf_tokenizer_get_text (const SfTokenizer *tokenizer, int32_t id);
 
 /* Token ids of @text, without <|startoftext|> / <|endoftext|> around.
  * Returns: (transfer full) (element-type int32_t). */

@@ -191,6 +191,12 @@ test_token_strings (void)
   g_assert_cmpstr (sf_tokenizer_get_token (tokenizer (), 256), ==, "!</w>");
   g_assert_cmpstr (sf_tokenizer_get_token (tokenizer (), SF_CLIP_BOS), ==, "<|startoftext|>");
   g_assert_cmpstr (sf_tokenizer_get_token (tokenizer (), SF_CLIP_EOS), ==, "<|endoftext|>");
+  g_assert_cmpstr (sf_tokenizer_get_token (tokenizer (), 15304), ==, "caf\xc3\x83\xc2\xa9</w>");
+  g_autofree char *cafe = sf_tokenizer_get_text (tokenizer (), 15304);
+  g_assert_cmpstr (cafe, ==, "caf\xc3\xa9</w>");
+  g_autofree char *bos = sf_tokenizer_get_text (tokenizer (), SF_CLIP_BOS);
+  g_assert_cmpstr (bos, ==, "<|startoftext|>");
+  g_assert_null (sf_tokenizer_get_text (tokenizer (), -5));
 }
 
 /* Python's html.unescape, str.lower and the split pattern on cases the
