@@ -209,7 +209,8 @@ sf_names_vae_from_diffusers (const char *name, int num_levels, gboolean *to_conv
 char *
 sf_names_clip_l_from_diffusers (const char *name)
 {
-  if (!g_str_has_prefix (name, "text_model."))
+  /* CLIPTextModel's names (and CLIPTextModelWithProjection's projection). */
+  if (!g_str_has_prefix (name, "text_model.") && strcmp (name, "text_projection.weight") != 0)
     return NULL;
   return g_strconcat (SF_PREFIX_CLIP_L, name, NULL);
 }

@@ -257,3 +257,13 @@ sf_prompt_weight_comfy (float *hidden, const float *empty, gsize n_tokens, gsize
         row[c] = (row[c] - base[c]) * weights[t] + base[c];
     }
 }
+
+void
+sf_prompt_weight (SfPromptWeighting rule, float *hidden, const float *empty, gsize n_tokens,
+                  gsize dim, gsize row_stride, const float *weights)
+{
+  if (rule == SF_PROMPT_WEIGHTING_COMFY)
+    sf_prompt_weight_comfy (hidden, empty, n_tokens, dim, row_stride, weights);
+  else
+    sf_prompt_weight_a1111 (hidden, n_tokens, dim, row_stride, weights);
+}

@@ -57,5 +57,8 @@ void sf_prompt_weight_a1111 (float *hidden, gsize n_tokens, gsize dim, gsize row
 /* @empty has the same layout as @hidden. */
 void sf_prompt_weight_comfy (float *hidden, const float *empty, gsize n_tokens, gsize dim,
                              gsize row_stride, const float *weights);
+/* One of the two by @rule (@empty is only read by the ComfyUI rule). */
+void sf_prompt_weight (SfPromptWeighting rule, float *hidden, const float *empty, gsize n_tokens,
+                       gsize dim, gsize row_stride, const float *weights);
 
 G_END_DECLS

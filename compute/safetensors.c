@@ -333,6 +333,12 @@ sf_safetensors_new_from_bytes (GBytes *bytes, const char *display_name, GError *
 SfSafetensors *
 sf_safetensors_open (const char *path, GError **error)
 {
+  /* A FIFO would block the open, a folder fail obscurely in mmap. */
+  if (g_file_test (path, G_FILE_TEST_EXISTS) && !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, SF_SAFETENSORS_ERROR, SF_SAFETENSORS_ERROR_IO, "%s is not a regular file", path);
+      return NULL;
+    }
   g_autoptr (GError) local = NULL;
   g_autoptr (GMappedFile) mapped = g_mapped_file_new (path, FALSE, &local);
   if (!mapped)

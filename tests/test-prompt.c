@@ -168,12 +168,12 @@ test_weighting_matches_the_reference (void)
   sf_assert_close (per_encoder, expected->f32, n_cond, 1e-6);
 
   g_autofree float *whole = g_memdup2 (cond, n_cond * 4);
-  sf_prompt_weight_a1111 (whole, 77, dim, dim, weights);
+  sf_prompt_weight (SF_PROMPT_WEIGHTING_A1111, whole, NULL, 77, dim, dim, weights);
   g_autoptr (SfNpy) expected_whole = load_npy ("ref/weighting/a1111_whole.npy");
   sf_assert_close (whole, expected_whole->f32, n_cond, 1e-6);
 
   g_autofree float *comfy = g_memdup2 (cond, n_cond * 4);
-  sf_prompt_weight_comfy (comfy, empty, 77, dim, dim, weights);
+  sf_prompt_weight (SF_PROMPT_WEIGHTING_COMFY, comfy, empty, 77, dim, dim, weights);
   g_autoptr (SfNpy) expected_comfy = load_npy ("ref/weighting/comfy.npy");
   sf_assert_close (comfy, expected_comfy->f32, n_cond, 1e-7);
 }

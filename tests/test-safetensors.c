@@ -100,6 +100,10 @@ test_opens_files_through_a_mapping (void)
   g_assert_null (sf_safetensors_open (missing, &error));
   g_assert_error (error, SF_SAFETENSORS_ERROR, SF_SAFETENSORS_ERROR_IO);
   g_assert_nonnull (strstr (error->message, "missing.safetensors"));
+  g_clear_error (&error);
+  g_assert_null (sf_safetensors_open (dir, &error));
+  g_assert_error (error, SF_SAFETENSORS_ERROR, SF_SAFETENSORS_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, "not a regular file"));
   g_remove (path);
   g_rmdir (dir);
 }
