@@ -72,8 +72,9 @@ print_model (const char *path, const char *vae_path, gboolean hash)
   printf ("model:         %s\n", path);
   if (vae_path)
     printf ("vae:           %s\n", vae_path);
-  printf ("layout:        %s (%u file%s)\n", sf_checkpoint_layout_name (sf_checkpoint_get_layout (checkpoint)),
-          stats.n_files, stats.n_files == 1 ? "" : "s");
+  printf ("layout:        %s (%u file%s)\n",
+          sf_checkpoint_layout_name (sf_checkpoint_get_layout (checkpoint)), stats.n_files,
+          stats.n_files == 1 ? "" : "s");
   printf ("architecture:  %s\n", sf_arch_name (config->arch));
   printf ("tensors:       %u (stored as F16 %u, BF16 %u, F32 %u), %s (%" G_GUINT64_FORMAT " bytes)\n",
           stats.n_tensors, stats.n_f16, stats.n_bf16, stats.n_f32, size, stats.total_bytes);
@@ -89,7 +90,8 @@ print_model (const char *path, const char *vae_path, gboolean hash)
   if (config->has_unet)
     {
       const SfUNetConfig *u = &config->unet;
-      printf ("UNet:          in %d, out %d, %d channels × ", u->in_channels, u->out_channels, u->model_channels);
+      printf ("UNet:          in %d, out %d, %d channels × ", u->in_channels, u->out_channels,
+              u->model_channels);
       print_levels ("", u->channel_mult, u->num_levels, FALSE);
       printf (", %d res blocks per level\n", u->num_res_blocks);
       print_levels ("               attention depth ", u->transformer_depth, u->num_levels, FALSE);
@@ -138,7 +140,8 @@ sf_cli_info (int argc, char **argv)
     { "model", 0, 0, G_OPTION_ARG_FILENAME, &model,
       "Describe a checkpoint (.safetensors file or diffusers folder)", "PATH" },
     { "vae", 0, 0, G_OPTION_ARG_FILENAME, &vae, "A separate VAE file for --model", "PATH" },
-    { "no-hash", 0, 0, G_OPTION_ARG_NONE, &no_hash, "Skip the SHA-256 of the file (slow on big files)", NULL },
+    { "no-hash", 0, 0, G_OPTION_ARG_NONE, &no_hash,
+      "Skip the SHA-256 of the file (slow on big files)", NULL },
     { NULL },
   };
   if (!sf_cli_parse ("info", "describe devices and models", entries, &argc, &argv))

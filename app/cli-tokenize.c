@@ -85,7 +85,8 @@ sf_cli_tokenize (int argc, char **argv)
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     { "prompt", 0, 0, G_OPTION_ARG_STRING, &prompt, "The prompt (A1111 weighting syntax)", "TEXT" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print {\"ids\", \"ids_g\", \"weights\"}, one row per chunk", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+      "Print {\"ids\", \"ids_g\", \"weights\"}, one row per chunk", NULL },
     { "model", 0, 0, G_OPTION_ARG_FILENAME, &model, "A diffusers model whose tokenizer/ to use", "PATH" },
     { NULL },
   };

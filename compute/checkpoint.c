@@ -244,8 +244,9 @@ typedef enum {
   COMPONENT_CLIP_G,
 } Component;
 
+/* The largest N of names PREFIX.N..., or -1. */
 static int
-max_index (const SfSafetensors *file, const char *prefix, const char *then)
+max_index (const SfSafetensors *file, const char *prefix)
 {
   int best = -1;
   gsize length = strlen (prefix);
@@ -254,9 +255,8 @@ max_index (const SfSafetensors *file, const char *prefix, const char *then)
       const char *name = sf_safetensors_get_tensor (file, i)->name;
       if (!g_str_has_prefix (name, prefix) || !g_ascii_isdigit (name[length]))
         continue;
-      char *end;
-      guint64 value = g_ascii_strtoull (name + length, &end, 10);
-      if (value < 1000 && (!then || g_str_has_prefix (end, then)))
+      guint64 value = g_ascii_strtoull (name + length, NULL, 10);
+      if (value < 1000)
         best = MAX (best, (int) value);
     }
   return best;
@@ -270,18 +270,18 @@ add_component (SfCheckpoint *checkpoint, const SfSafetensors *file, Component co
   int vae_levels = 0;
   if (component == COMPONENT_UNET)
     {
-      blocks.num_levels = max_index (file, "down_blocks.", NULL) + 1;
-      blocks.layers_per_block = max_index (file, "down_blocks.0.resnets.", NULL) + 1;
+      blocks.num_levels = max_index (file, "down_blocks.") + 1;
+      blocks.layers_per_block = max_index (file, "down_blocks.0.resnets.") + 1;
       for (int level = 0; level < blocks.num_levels && level < 31; level++)
         {
           g_autofree char *prefix = g_strdup_printf ("up_blocks.%d.attentions.", level);
-          if (max_index (file, prefix, NULL) >= 0)
+          if (max_index (file, prefix) >= 0)
             blocks.up_attention_levels |= 1u << level;
         }
     }
   else if (component == COMPONENT_VAE)
-    vae_levels = MAX (max_index (file, "encoder.down_blocks.", NULL),
-                      max_index (file, "decoder.up_blocks.", NULL)) + 1;
+    vae_levels = MAX (max_index (file, "encoder.down_blocks."),
+                      max_index (file, "decoder.up_blocks.")) + 1;
 
   for (guint i = 0; i < sf_safetensors_get_n_tensors (file); i++)
     {

@@ -65,7 +65,8 @@ get_per_level (JsonObject *object, const char *member, int values[SF_UNET_MAX_LE
       return TRUE;
     }
   if (!JSON_NODE_HOLDS_ARRAY (node))
-    return fail (error, SF_CHECKPOINT_ERROR_INVALID, "%s: “%s” is neither a number nor a list", path, member);
+    return fail (error, SF_CHECKPOINT_ERROR_INVALID, "%s: “%s” is neither a number nor a list",
+                 path, member);
   JsonArray *array = json_node_get_array (node);
   guint length = json_array_get_length (array);
   if (length == 0 || length > SF_UNET_MAX_LEVELS)
@@ -161,7 +162,8 @@ sf_config_hints_read_diffusers (SfConfigHints *hints, const char *folder, GError
               {
                 hints->vae_scaling_factor = json_node_get_double (node);
                 if (!(hints->vae_scaling_factor > 0 && hints->vae_scaling_factor < 100))
-                  return fail (error, SF_CHECKPOINT_ERROR_INVALID, "%s: scaling_factor is out of range", path);
+                  return fail (error, SF_CHECKPOINT_ERROR_INVALID,
+                               "%s: scaling_factor is out of range", path);
               }
             break;
           }
@@ -299,8 +301,10 @@ derive_unet (SfUNetConfig *unet, const SfCheckpoint *checkpoint, const SfConfigH
   unet->context_dim = 0;
   for (int l = 0; l < unet->num_levels; l++)
     {
-      if (l + 1 < unet->num_levels && !exists (checkpoint, "%sinput_blocks.%d.0.op.weight", U, (l + 1) * per_level))
-        return fail (error, SF_CHECKPOINT_ERROR_UNSUPPORTED, "%s: UNet level %d has no downsampler", where, l);
+      if (l + 1 < unet->num_levels &&
+          !exists (checkpoint, "%sinput_blocks.%d.0.op.weight", U, (l + 1) * per_level))
+        return fail (error, SF_CHECKPOINT_ERROR_UNSUPPORTED, "%s: UNet level %d has no downsampler",
+                     where, l);
       int width = (int) dim (checkpoint, 0, "%sinput_blocks.%d.0.out_layers.3.weight", U, l * per_level + 1);
       if (width < 1 || width % unet->model_channels != 0)
         return fail (error, SF_CHECKPOINT_ERROR_UNSUPPORTED, "%s: UNet level %d's width is not a "
@@ -321,7 +325,8 @@ derive_unet (SfUNetConfig *unet, const SfCheckpoint *checkpoint, const SfConfigH
               depth = count;
               if (count > 0 && unet->context_dim == 0)
                 {
-                  unet->context_dim = (int) dim (checkpoint, 1, "%s%s.1.transformer_blocks.0.attn2.to_k.weight", U, block);
+                  unet->context_dim = (int) dim (checkpoint, 1,
+                                                 "%s%s.1.transformer_blocks.0.attn2.to_k.weight", U, block);
                   unet->use_linear_projection = dim (checkpoint, 2, "%s%s.1.proj_in.weight", U, block) < 0;
                 }
             }
@@ -341,7 +346,8 @@ derive_unet (SfUNetConfig *unet, const SfCheckpoint *checkpoint, const SfConfigH
                        &unet->num_heads_middle, &unet->head_dim_middle, where, error))
         return FALSE;
       if (unet->context_dim == 0)
-        unet->context_dim = (int) dim (checkpoint, 1, "%smiddle_block.1.transformer_blocks.0.attn2.to_k.weight", U);
+        unet->context_dim = (int) dim (checkpoint, 1,
+                                       "%smiddle_block.1.transformer_blocks.0.attn2.to_k.weight", U);
     }
 
   if (hints->unet_layers_per_block && hints->unet_layers_per_block != n)
@@ -374,8 +380,8 @@ derive_clip (SfClipConfig *clip, const SfCheckpoint *checkpoint, gboolean big_g,
   while (clip->layers < 1000 && exists (checkpoint, layer_format, P, clip->layers))
     clip->layers++;
   clip->intermediate = (int) dim (checkpoint, 0, "%s%s", P, mlp);
-  clip->projection_dim = big_g ? (int) MAX (dim (checkpoint, 1, "%stext_projection", P), 0)
-                               : (int) MAX (dim (checkpoint, 0, SF_PREFIX_CLIP_L "text_projection.weight"), 0);
+  clip->projection_dim = (int) MAX (big_g ? dim (checkpoint, 1, "%stext_projection", P)
+                                          : dim (checkpoint, 0, SF_PREFIX_CLIP_L "text_projection.weight"), 0);
   if (clip->vocab_size < 1 || clip->hidden < 1 || clip->max_positions < 1 || clip->layers < 1 ||
       clip->intermediate < 1 || dim (checkpoint, 1, "%s%s", P, position) != clip->hidden)
     return fail (error, SF_CHECKPOINT_ERROR_UNSUPPORTED, "%s: the %s text encoder is incomplete "
@@ -407,10 +413,12 @@ derive_vae (SfVaeConfig *vae, const SfCheckpoint *checkpoint, const SfConfigHint
   vae->in_channels = (int) dim (checkpoint, 1, "%sencoder.conv_in.weight", V);
   vae->z_channels = (int) dim (checkpoint, 1, "%sdecoder.conv_in.weight", V);
   vae->num_levels = 0;
-  while (vae->num_levels < 1000 && exists (checkpoint, "%sencoder.down.%d.block.0.conv1.weight", V, vae->num_levels))
+  while (vae->num_levels < 1000 &&
+         exists (checkpoint, "%sencoder.down.%d.block.0.conv1.weight", V, vae->num_levels))
     vae->num_levels++;
   vae->num_res_blocks = 0;
-  while (vae->num_res_blocks < 1000 && exists (checkpoint, "%sencoder.down.0.block.%d.conv1.weight", V, vae->num_res_blocks))
+  while (vae->num_res_blocks < 1000 &&
+         exists (checkpoint, "%sencoder.down.0.block.%d.conv1.weight", V, vae->num_res_blocks))
     vae->num_res_blocks++;
   if (vae->base_channels < 1 || vae->z_channels < 1 || vae->num_levels < 1 ||
       vae->num_levels > SF_VAE_MAX_LEVELS || vae->num_res_blocks < 1)
@@ -457,7 +465,8 @@ sf_model_config_derive (SfModelConfig *config, const SfCheckpoint *checkpoint,
 {
   memset (config, 0, sizeof *config);
   config->has_unet = sf_checkpoint_has (checkpoint, SF_PREFIX_UNET "input_blocks.0.0.weight");
-  config->has_clip_l = sf_checkpoint_has (checkpoint, SF_PREFIX_CLIP_L "text_model.embeddings.token_embedding.weight");
+  config->has_clip_l = sf_checkpoint_has (checkpoint,
+                                          SF_PREFIX_CLIP_L "text_model.embeddings.token_embedding.weight");
   config->has_clip_g = sf_checkpoint_has (checkpoint, SF_PREFIX_CLIP_G "token_embedding.weight");
   config->has_vae = sf_checkpoint_has (checkpoint, SF_PREFIX_VAE "encoder.conv_in.weight") &&
                     sf_checkpoint_has (checkpoint, SF_PREFIX_VAE "decoder.conv_in.weight");

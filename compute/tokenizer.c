@@ -303,7 +303,8 @@ sf_tokenizer_new_from_bpe (const char *path, GError **error)
       const char *space = strchr (lines[m], ' ');
       if (!space || strchr (space + 1, ' '))
         {
-          fail (error, SF_TOKENIZER_ERROR_INVALID, "%s: line %u (“%s”) is not a merge", path, m + 1, lines[m]);
+          fail (error, SF_TOKENIZER_ERROR_INVALID, "%s: line %u (“%s”) is not a merge", path, m + 1,
+                lines[m]);
           return NULL;
         }
       char *token = g_strdup (lines[m]);
@@ -643,7 +644,9 @@ sf_tokenizer_find (const char *model_path, GError **error)
   g_autoptr (GPtrArray) system_dirs = g_ptr_array_new_with_free_func (g_free);
   g_ptr_array_add (system_dirs, g_strdup (SF_CLIP_INSTALL_DIR));
   const char *data_dirs = g_getenv ("XDG_DATA_DIRS");
-  g_auto (GStrv) dirs = g_strsplit (data_dirs && *data_dirs ? data_dirs : "/usr/local/share:/usr/share", ":", -1);
+  if (!data_dirs || !*data_dirs)
+    data_dirs = "/usr/local/share:/usr/share"; /* the XDG default */
+  g_auto (GStrv) dirs = g_strsplit (data_dirs, ":", -1);
   for (guint i = 0; dirs[i]; i++)
     if (g_path_is_absolute (dirs[i]))
       g_ptr_array_add (system_dirs, g_build_filename (dirs[i], "sfumato", "clip", NULL));
