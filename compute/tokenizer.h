@@ -14,7 +14,9 @@
  * <|endoftext|> padding to 77. Encoder 1 (CLIP ViT-L) pads with
  * <|endoftext|>; encoder 2 (bigG) keeps the first <|endoftext|> and pads
  * with id 0 after it (SDXL's tokenizer_2 pads with "!", id 0; A1111 and
- * ComfyUI pad bigG with 0 too). BOS, EOS and padding weigh 1.0. */
+ * ComfyUI pad bigG with 0 too). BOS, EOS and padding weigh 1.0.
+ * A1111's optional "comma backtrack" (moving the words after a chunk's
+ * last comma into the next chunk) is not done, as in ComfyUI. */
 #pragma once
 
 #include <glib.h>
