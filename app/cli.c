@@ -10,6 +10,7 @@ static const struct {
   { "info", sf_cli_info },
   { "make-checkpoint", sf_cli_make_checkpoint },
   { "history", sf_cli_history },
+  { "tokenize", sf_cli_tokenize },
 };
 
 SfCliFunc
