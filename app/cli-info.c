@@ -49,7 +49,7 @@ print_clip (const char *label, const SfClipConfig *clip)
 {
   printf ("%s hidden %d, %d layers, %d heads × %d, MLP %d (%s), %d positions, vocabulary %d",
           label, clip->hidden, clip->layers, clip->heads, clip->head_dim, clip->intermediate,
-          clip->activation == SF_ACTIVATION_GELU ? "gelu" : "quick_gelu", clip->max_positions,
+          clip->activation == SF_CLIP_ACTIVATION_GELU ? "gelu" : "quick_gelu", clip->max_positions,
           clip->vocab_size);
   if (clip->projection_dim)
     printf (", projection %d", clip->projection_dim);

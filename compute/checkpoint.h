@@ -61,9 +61,9 @@ typedef enum {
 } SfArch;
 
 typedef enum {
-  SF_ACTIVATION_QUICK_GELU,  /* x * sigmoid(1.702 x): CLIP ViT-L */
-  SF_ACTIVATION_GELU,        /* erf GELU: OpenCLIP bigG */
-} SfActivation;
+  SF_CLIP_ACTIVATION_QUICK_GELU,  /* x * sigmoid(1.702 x): CLIP ViT-L */
+  SF_CLIP_ACTIVATION_GELU,        /* erf GELU: OpenCLIP bigG */
+} SfClipActivation;
 
 #define SF_UNET_MAX_LEVELS 6
 #define SF_VAE_MAX_LEVELS 6
@@ -99,7 +99,7 @@ typedef struct {
   int head_dim;
   int intermediate;           /* 3072 L, 5120 bigG */
   int projection_dim;         /* 0 for L (no projection in SDXL), 1280 bigG */
-  SfActivation activation;
+  SfClipActivation activation;
 } SfClipConfig;
 
 typedef struct {

@@ -91,9 +91,9 @@ get_activation (JsonObject *object)
   if (!act)
     return -1;
   if (strcmp (act, "quick_gelu") == 0)
-    return SF_ACTIVATION_QUICK_GELU;
+    return SF_CLIP_ACTIVATION_QUICK_GELU;
   if (strcmp (act, "gelu") == 0)
-    return SF_ACTIVATION_GELU;
+    return SF_CLIP_ACTIVATION_GELU;
   return -2;
 }
 
@@ -399,8 +399,8 @@ derive_clip (SfClipConfig *clip, const SfCheckpoint *checkpoint, gboolean big_g,
   if (clip->heads < 1 || clip->heads * clip->head_dim != clip->hidden)
     return fail (error, SF_CHECKPOINT_ERROR_UNSUPPORTED, "%s: the %s text encoder's width %d does "
                  "not split into heads of %d", where, name, clip->hidden, clip->head_dim);
-  clip->activation = hint_activation >= 0 ? (SfActivation) hint_activation
-                                          : big_g ? SF_ACTIVATION_GELU : SF_ACTIVATION_QUICK_GELU;
+  clip->activation = hint_activation >= 0 ? (SfClipActivation) hint_activation
+                                          : big_g ? SF_CLIP_ACTIVATION_GELU : SF_CLIP_ACTIVATION_QUICK_GELU;
   return TRUE;
 }
 

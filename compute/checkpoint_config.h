@@ -19,7 +19,7 @@ typedef struct {
   int unet_addition_time_embed_dim;
   int clip_l_heads, clip_l_head_dim;
   int clip_g_heads, clip_g_head_dim;
-  int clip_l_activation, clip_g_activation;  /* SfActivation or -1 */
+  int clip_l_activation, clip_g_activation;  /* SfClipActivation or -1 */
   double vae_scaling_factor;
 } SfConfigHints;
 

@@ -173,7 +173,7 @@ assert_clip_matches (const SfClipConfig *clip, JsonObject *expected, gboolean bi
   g_assert_cmpint (clip->projection_dim, ==, big_g ? json_object_get_int_member (expected, "projection_dim") : 0);
   g_assert_cmpint (clip->activation, ==,
                    strcmp (json_object_get_string_member (expected, "hidden_act"), "gelu") == 0
-                   ? SF_ACTIVATION_GELU : SF_ACTIVATION_QUICK_GELU);
+                   ? SF_CLIP_ACTIVATION_GELU : SF_CLIP_ACTIVATION_QUICK_GELU);
 }
 
 static void
@@ -401,13 +401,13 @@ test_full_size_sdxl_hyper_parameters (void)
   g_assert_cmpint (l->intermediate, ==, 3072);
   g_assert_cmpint (l->vocab_size, ==, 49408);
   g_assert_cmpint (l->max_positions, ==, 77);
-  g_assert_cmpint (l->activation, ==, SF_ACTIVATION_QUICK_GELU);
+  g_assert_cmpint (l->activation, ==, SF_CLIP_ACTIVATION_QUICK_GELU);
   g_assert_cmpint (g->hidden, ==, 1280);
   g_assert_cmpint (g->layers, ==, 32);
   g_assert_cmpint (g->heads, ==, 20);
   g_assert_cmpint (g->intermediate, ==, 5120);
   g_assert_cmpint (g->projection_dim, ==, 1280);
-  g_assert_cmpint (g->activation, ==, SF_ACTIVATION_GELU);
+  g_assert_cmpint (g->activation, ==, SF_CLIP_ACTIVATION_GELU);
   g_assert_cmpint (c->vae.base_channels, ==, 128);
   g_assert_cmpint (c->vae.num_levels, ==, 4);
   g_assert_cmpint (c->vae.channel_mult[3], ==, 4);
