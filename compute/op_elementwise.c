@@ -7,10 +7,6 @@
 
 #include <string.h>
 
-/* Texels per workgroup of the output-driven kernels (SF_BLOCK in
- * shaders/texel.glsl). */
-#define ELEMENTWISE_BLOCK (4 * 64 * 16)
-
 static const SfKernel ACTIVATION_VEC4 = { "activation@vec4", "tb", 8 };
 static const SfKernel ACTIVATION_SCALAR = { "activation@scalar", "tb", 8 };
 static const SfKernel SCALE_VEC4 = { "scale@vec4", "tb", 16 };
@@ -21,65 +17,6 @@ static const SfKernel ADD_VEC4 = { "add@vec4", "ttb", 72 };
 static const SfKernel ADD_SCALAR = { "add@scalar", "ttb", 72 };
 static const SfKernel MUL_VEC4 = { "mul@vec4", "ttb", 72 };
 static const SfKernel MUL_SCALAR = { "mul@scalar", "ttb", 72 };
-
-/* A map over texels: @sliced inputs are indexed like @out and bound as the
- * same slice; @whole (if any) is bound in full after them. The kernel's
- * push constants end with { uint count; uint first; } (texels). */
-typedef struct {
-  const char *op;
-  const SfKernel *kernel;
-  const uint32_t *spec;
-  guint spec_count;
-  const SfTensor *sliced[2];
-  guint sliced_count;
-  const SfTensor *whole;
-  SfTensor *out;
-  guint width;              /* floats per texel: 1 or 4 */
-  void *push;
-  double flops_per_element;
-} MapDispatch;
-
-static gboolean
-record_map (SfStream *stream, const MapDispatch *map, GError **error)
-{
-  SfDevice *device = sf_stream_get_device (stream);
-  uint64_t texel_bytes = 4 * (uint64_t) map->width;
-  uint64_t total = (uint64_t) sf_tensor_numel (map->out) / map->width;
-  /* Scalar slices start at multiples of 4 floats: 16-byte aligned. */
-  uint64_t per = sf_op_units_per_binding (device, texel_bytes, map->width == 4 ? 1 : 4);
-  per = MIN (per, sf_device_get_info (device)->max_texel_buffer_elements / 4 * 4);
-  per = MIN (per, (uint64_t) 65535 * 65535 * 64 / 4 * 4);
-  if (per == 0)
-    return sf_op_fail (error, map->op, "the device's binding limits are too small");
-  if (map->whole && !sf_op_check_texel_view (map->op, "b", map->whole, map->width, error))
-    return FALSE;
-  uint32_t *tail = (uint32_t *) ((char *) map->push + map->kernel->push_size - 8);
-  for (uint64_t first = 0; first < total; first += per)
-    {
-      uint64_t count = MIN (per, total - first);
-      VkDeviceSize offset = first * texel_bytes, range = count * texel_bytes;
-      SfBinding bindings[4];
-      guint n = 0;
-      for (guint i = 0; i < map->sliced_count; i++)
-        bindings[n++] = sf_op_bind_texel_bytes (map->sliced[i], offset, range, map->width);
-      if (map->whole)
-        bindings[n++] = sf_tensor_bind_texels (map->whole, map->width);
-      bindings[n++] = sf_op_bind_bytes (map->out, offset, range, TRUE);
-      tail[0] = (uint32_t) count;
-      tail[1] = (uint32_t) first;
-      SfDispatch dispatch = {
-        .kernel = map->kernel, .spec = map->spec, .spec_count = map->spec_count,
-        .bindings = bindings, .push = map->push, .label = map->op,
-        .flops = map->flops_per_element * (double) (count * map->width),
-        .bytes = (double) range * (map->sliced_count + 1)
-                 + (map->whole ? (double) sf_tensor_bytes (map->whole) : 0),
-      };
-      sf_op_groups_1d (count, ELEMENTWISE_BLOCK, dispatch.groups);
-      if (!sf_stream_dispatch (stream, &dispatch, error))
-        return FALSE;
-    }
-  return TRUE;
-}
 
 gboolean
 sf_op_activation (SfStream *stream, SfActivation act, const SfTensor *x, SfTensor *out,
@@ -97,12 +34,12 @@ sf_op_activation (SfStream *stream, SfActivation act, const SfTensor *x, SfTenso
   gboolean vec4 = sf_tensor_numel (out) % 4 == 0;
   uint32_t spec = (uint32_t) act;
   struct { uint32_t count, first; } push = { 0 };
-  MapDispatch map = {
+  SfOpMap map = {
     .op = "activation", .kernel = vec4 ? &ACTIVATION_VEC4 : &ACTIVATION_SCALAR,
     .spec = &spec, .spec_count = 1, .sliced = { x }, .sliced_count = 1, .out = out,
     .width = vec4 ? 4 : 1, .push = &push, .flops_per_element = 20,
   };
-  return record_map (stream, &map, error);
+  return sf_op_record_map (stream, &map, error);
 }
 
 gboolean
@@ -118,12 +55,12 @@ sf_op_scale (SfStream *stream, const SfTensor *x, float scale, float shift, SfTe
     return TRUE;
   gboolean vec4 = sf_tensor_numel (out) % 4 == 0;
   struct { float scale, shift; uint32_t count, first; } push = { scale, shift, 0, 0 };
-  MapDispatch map = {
+  SfOpMap map = {
     .op = "scale", .kernel = vec4 ? &SCALE_VEC4 : &SCALE_SCALAR,
     .sliced = { x }, .sliced_count = 1, .out = out,
     .width = vec4 ? 4 : 1, .push = &push, .flops_per_element = 2,
   };
-  return record_map (stream, &map, error);
+  return sf_op_record_map (stream, &map, error);
 }
 
 gboolean
@@ -174,7 +111,7 @@ sf_op_geglu (SfStream *stream, const SfTensor *x, SfTensor *out, GError **error)
         .label = op,
         .flops = 25.0 * (double) (count * half), .bytes = 12.0 * (double) (count * half),
       };
-      if (!sf_op_grid (op, push.count, ELEMENTWISE_BLOCK, dispatch.groups, error)
+      if (!sf_op_grid (op, push.count, SF_OP_BLOCK, dispatch.groups, error)
           || !sf_stream_dispatch (stream, &dispatch, error))
         return FALSE;
     }
@@ -267,12 +204,14 @@ record_binary (SfStream *stream, const char *op, const SfKernel *vec4_kernel,
       push.b_stride[d] = (uint32_t) (d == 0 ? merged.b_stride[0] : merged.b_stride[d] / width);
     }
   uint32_t spec = (uint32_t) merged.ndim;
-  MapDispatch map = {
+  if (!sf_op_check_texel_view (op, "b", b, width, error))
+    return FALSE;
+  SfOpMap map = {
     .op = op, .kernel = vec4 ? vec4_kernel : scalar_kernel, .spec = &spec, .spec_count = 1,
-    .sliced = { a }, .sliced_count = 1, .whole = b, .out = out, .width = width,
+    .sliced = { a }, .sliced_count = 1, .whole = { b }, .whole_count = 1, .out = out, .width = width,
     .push = &push, .flops_per_element = 1,
   };
-  return record_map (stream, &map, error);
+  return sf_op_record_map (stream, &map, error);
 }
 
 gboolean

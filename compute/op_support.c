@@ -133,3 +133,48 @@ sf_op_check_no_overlap (const char *op, const char *what_a, const SfTensor *a,
                      what_a, ta, what_b, tb,
                      allow_same ? "an input except in place" : "an input");
 }
+
+gboolean
+sf_op_record_map (SfStream *stream, const SfOpMap *map, GError **error)
+{
+  SfDevice *device = sf_stream_get_device (stream);
+  uint64_t texel_bytes = 4 * (uint64_t) map->width;
+  uint64_t total = (uint64_t) sf_tensor_numel (map->out) / map->width;
+  /* Scalar slices start at multiples of 4 floats: 16-byte aligned. */
+  uint64_t per = sf_op_units_per_binding (device, texel_bytes, map->width == 4 ? 1 : 4);
+  per = MIN (per, sf_device_get_info (device)->max_texel_buffer_elements / 4 * 4);
+  per = MIN (per, (uint64_t) 65535 * 65535 * SF_OP_BLOCK / 4 * 4);
+  if (per == 0)
+    return sf_op_fail (error, map->op, "the device's binding limits are too small");
+  for (guint i = 0; i < map->whole_count; i++)
+    if (!sf_op_check_texel_view (map->op, "an input", map->whole[i], map->width, error))
+      return FALSE;
+  double whole_bytes = 0;
+  for (guint i = 0; i < map->whole_count; i++)
+    whole_bytes += (double) sf_tensor_bytes (map->whole[i]);
+  uint32_t *tail = (uint32_t *) ((char *) map->push + map->kernel->push_size - 8);
+  for (uint64_t first = 0; first < total; first += per)
+    {
+      uint64_t count = MIN (per, total - first);
+      VkDeviceSize offset = first * texel_bytes, range = count * texel_bytes;
+      SfBinding bindings[5];
+      guint n = 0;
+      for (guint i = 0; i < map->sliced_count; i++)
+        bindings[n++] = sf_op_bind_texel_bytes (map->sliced[i], offset, range, map->width);
+      for (guint i = 0; i < map->whole_count; i++)
+        bindings[n++] = sf_tensor_bind_texels (map->whole[i], map->width);
+      bindings[n++] = sf_op_bind_bytes (map->out, offset, range, TRUE);
+      tail[0] = (uint32_t) count;
+      tail[1] = (uint32_t) first;
+      SfDispatch dispatch = {
+        .kernel = map->kernel, .spec = map->spec, .spec_count = map->spec_count,
+        .bindings = bindings, .push = map->push, .label = map->op,
+        .flops = map->flops_per_element * (double) (count * map->width),
+        .bytes = (double) range * (map->sliced_count + 1) + whole_bytes * (double) count / total,
+      };
+      sf_op_groups_1d (count, SF_OP_BLOCK, dispatch.groups);
+      if (!sf_stream_dispatch (stream, &dispatch, error))
+        return FALSE;
+    }
+  return TRUE;
+}

@@ -25,6 +25,33 @@ SfDivisor sf_op_divisor (uint32_t divisor);
 gboolean sf_op_grid (const char *op, uint64_t items, uint32_t per_group, uint32_t groups[3],
                      GError **error);
 
+/* Texels per workgroup of the output-driven kernels (SF_BLOCK in
+ * shaders/texel.glsl). */
+#define SF_OP_BLOCK (4 * 64 * 16)
+
+/* A dispatch over the texels of @out, written in slices when it is larger
+ * than one storage-buffer binding may be (one dispatch per slice). Binds
+ * @sliced (indexed like out: the same slice of each), then @whole (in
+ * full), then the slice of @out. The kernel's push constants end with
+ * { uint count; uint first; }: texels in the slice and the first one's
+ * index in @out. */
+typedef struct {
+  const char *op;
+  const SfKernel *kernel;
+  const uint32_t *spec;
+  guint spec_count;
+  const SfTensor *sliced[2];
+  guint sliced_count;
+  const SfTensor *whole[2];
+  guint whole_count;
+  SfTensor *out;
+  guint width;              /* floats per texel: 1 or 4 */
+  void *push;               /* kernel->push_size bytes */
+  double flops_per_element;
+} SfOpMap;
+
+gboolean sf_op_record_map (SfStream *stream, const SfOpMap *map, GError **error);
+
 /* Bindings of @range bytes of @tensor starting @offset bytes into it. */
 SfBinding sf_op_bind_bytes (const SfTensor *tensor, VkDeviceSize offset, VkDeviceSize range,
                             gboolean writes);
