@@ -146,9 +146,13 @@ sf_op_record_map (SfStream *stream, const SfOpMap *map, GError **error)
   per = MIN (per, (uint64_t) 65535 * 65535 * SF_OP_BLOCK / 4 * 4);
   if (per == 0)
     return sf_op_fail (error, map->op, "the device's binding limits are too small");
+  guint whole_width[2];
   for (guint i = 0; i < map->whole_count; i++)
-    if (!sf_op_check_texel_view (map->op, "an input", map->whole[i], map->width, error))
-      return FALSE;
+    {
+      whole_width[i] = map->whole_width[i] ? map->whole_width[i] : map->width;
+      if (!sf_op_check_texel_view (map->op, "an input", map->whole[i], whole_width[i], error))
+        return FALSE;
+    }
   double whole_bytes = 0;
   for (guint i = 0; i < map->whole_count; i++)
     whole_bytes += (double) sf_tensor_bytes (map->whole[i]);
@@ -162,7 +166,7 @@ sf_op_record_map (SfStream *stream, const SfOpMap *map, GError **error)
       for (guint i = 0; i < map->sliced_count; i++)
         bindings[n++] = sf_op_bind_texel_bytes (map->sliced[i], offset, range, map->width);
       for (guint i = 0; i < map->whole_count; i++)
-        bindings[n++] = sf_tensor_bind_texels (map->whole[i], map->width);
+        bindings[n++] = sf_tensor_bind_texels (map->whole[i], whole_width[i]);
       bindings[n++] = sf_op_bind_bytes (map->out, offset, range, TRUE);
       tail[0] = (uint32_t) count;
       tail[1] = (uint32_t) first;

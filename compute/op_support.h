@@ -44,6 +44,7 @@ typedef struct {
   guint sliced_count;
   const SfTensor *whole[2];
   guint whole_count;
+  guint whole_width[2];     /* components of each whole view; 0: width */
   SfTensor *out;
   guint width;              /* floats per texel: 1 or 4 */
   void *push;               /* kernel->push_size bytes */
