@@ -10,6 +10,7 @@
 
 static const SfKernel UPSAMPLE_VEC4 = { "upsample_nearest2x@vec4", "tb", 48 };
 static const SfKernel UPSAMPLE_SCALAR = { "upsample_nearest2x@scalar", "tb", 48 };
+static const SfKernel UPSAMPLE_SPREAD = { "upsample_nearest2x@spread", "tb", 48 };
 static const SfKernel CONCAT_VEC4 = { "concat_last@vec4", "ttb", 32 };
 static const SfKernel CONCAT_SCALAR = { "concat_last@scalar", "ttb", 32 };
 static const SfKernel PERMUTE_VEC4 = { "permute@vec4", "tb", 72 };
@@ -34,15 +35,48 @@ sf_op_upsample_nearest2x (SfStream *stream, const SfTensor *x, SfTensor *out, GE
     }
   if (sf_tensor_numel (out) == 0)
     return TRUE;
-  guint width = x->shape[3] % 4 == 0 ? 4 : 1;
   struct {
-    SfDivisor channels, out_width;
-    uint32_t width, pad, count, first;
-  } push = {
-    sf_op_divisor ((uint32_t) (x->shape[3] / width)),
-    sf_op_divisor ((uint32_t) out->shape[2]),
-    (uint32_t) x->shape[2], 0, 0, 0,
-  };
+    SfDivisor channels, width;
+    uint32_t in_width, pad, count, first;
+  } push = { .in_width = (uint32_t) x->shape[2] };
+  /* Input-driven when C allows, in slices of whole input rows (n * H + y),
+   * each covering two output rows; else (or when two output rows do not
+   * fit in one binding) output-driven. */
+  uint64_t quads_per_row = (uint64_t) x->shape[2] * x->shape[3] / 16;
+  uint64_t out_row_bytes = 4 * (uint64_t) out->shape[2] * out->shape[3];
+  uint64_t per = sf_op_units_per_binding (sf_stream_get_device (stream), 2 * out_row_bytes, 1);
+  if (quads_per_row > 0)
+    per = MIN (per, (uint64_t) G_MAXUINT32 / quads_per_row);
+  if (x->shape[3] % 16 == 0 && per > 0)
+    {
+      uint64_t rows = (uint64_t) x->shape[0] * x->shape[1];
+      if (!sf_op_check_texel_view (op, "x", x, 4, error))
+        return FALSE;
+      push.channels = sf_op_divisor ((uint32_t) (x->shape[3] / 16));
+      push.width = sf_op_divisor ((uint32_t) x->shape[2]);
+      for (uint64_t first = 0; first < rows; first += per)
+        {
+          uint64_t count = MIN (per, rows - first);
+          push.count = (uint32_t) (count * quads_per_row);
+          push.first = (uint32_t) first;
+          SfBinding bindings[] = {
+            sf_tensor_bind_texels (x, 4),
+            sf_op_bind_bytes (out, first * 2 * out_row_bytes, count * 2 * out_row_bytes, TRUE),
+          };
+          SfDispatch dispatch = {
+            .kernel = &UPSAMPLE_SPREAD, .bindings = bindings, .push = &push, .label = op,
+            .bytes = 1.25 * (double) (count * 2 * out_row_bytes),
+          };
+          /* SF_OP_BLOCK texels per workgroup = SF_OP_BLOCK / 4 quads. */
+          sf_op_groups_1d (push.count, SF_OP_BLOCK / 4, dispatch.groups);
+          if (!sf_stream_dispatch (stream, &dispatch, error))
+            return FALSE;
+        }
+      return TRUE;
+    }
+  guint width = x->shape[3] % 4 == 0 ? 4 : 1;
+  push.channels = sf_op_divisor ((uint32_t) (x->shape[3] / width));
+  push.width = sf_op_divisor ((uint32_t) out->shape[2]);
   SfOpMap map = {
     .op = op, .kernel = width == 4 ? &UPSAMPLE_VEC4 : &UPSAMPLE_SCALAR,
     .whole = { x }, .whole_count = 1, .out = out, .width = width, .push = &push,

@@ -14,8 +14,7 @@
  * of 4, small tensors, and shapes where the scratch would not fit take a
  * one-dispatch kernel (one workgroup per group) instead.
  *
- * Layer norm and softmax: a workgroup per 64 rows, statistics one row per
- * lane, then columns per lane for contiguous stores. */
+ * Layer norm and softmax: one row per lane, 64 rows per workgroup. */
 #include "op_support.h"
 
 #include <math.h>
@@ -188,7 +187,7 @@ sf_op_group_norm (SfStream *stream, const SfTensor *x, const SfTensor *gamma,
   uint64_t unit = quad ? 4 : 1;                   /* texels per store */
   uint64_t units = channels4 / unit;
   uint64_t apply_blocks = (units + 63) / 64;
-  uint64_t rows_per_lane = 32;
+  uint64_t rows_per_lane = 128;
   uint64_t apply_rows = rows_per_lane * (64 / MIN (units, 64));
   apply_rows = MAX (1, MIN (apply_rows, sf_op_binding_limit (device) / row_bytes));
   uint64_t apply_chunks = (positions + apply_rows - 1) / apply_rows;

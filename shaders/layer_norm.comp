@@ -1,11 +1,13 @@
 #version 450
-// Layer norm over the last dim (sf_op_layer_norm). A workgroup takes 64
-// rows. First each lane one row: sums of d = x - K and d² in blocks of 16
-// texels, K being the row's first texel, so that for rows far from zero
-// nothing large cancels; the texel components then merge by Chan et al.'s
-// formula into (K, mean - K, 1/sqrt(var + eps)) in shared memory. Then
-// lanes take columns, keep gamma and beta in registers and walk the 64
-// rows, so stores are contiguous. x is bound whole, out from `first_row`.
+// Layer norm over the last dim (sf_op_layer_norm), one row per lane (64
+// rows per workgroup): sums of d = x - K and d² in blocks of 16 texels, K
+// being the row's first texel, so that for rows far from zero nothing
+// large cancels; the texel components merge by Chan et al.'s formula into
+// (K, mean - K, 1/sqrt(var + eps)); then the lane normalises its row.
+// No shared memory: on lavapipe a lane walking its own row (gamma and
+// beta come from cache) beats lanes taking columns and reading each row's
+// statistics from shared memory, by about 1.6x. x is bound whole, out
+// from row `first_row`.
 #include "texel.glsl"
 
 layout (local_size_x = 64) in;
@@ -23,8 +25,6 @@ layout (push_constant) uniform Push {
 
 const uint BLOCK = 16u;
 
-shared vec3 row_stats[64];
-
 #ifdef VEC4
 float component_sum (vec4 v) { return (v.x + v.y) + (v.z + v.w); }
 float first_component (vec4 v) { return v.x; }
@@ -35,51 +35,41 @@ float first_component (float v) { return v; }
 
 void main ()
 {
-  uint lane = gl_LocalInvocationID.x;
-  uint row0 = sf_group_index () * 64u;
-  uint row = row0 + lane;
-  if (row < p.rows)
+  uint row = sf_group_index () * 64u + gl_LocalInvocationID.x;
+  if (row >= p.rows)
+    return;
+  uint base = (p.first_row + row) * p.channels;
+  sf_t shift = sf_load (x, base);
+  sf_t sum = sf_t (0.0), squares = sf_t (0.0);
+  for (uint c = 0u; c < p.channels; c += BLOCK)
     {
-      uint base = (p.first_row + row) * p.channels;
-      sf_t shift = sf_load (x, base);
-      sf_t sum = sf_t (0.0), squares = sf_t (0.0);
-      for (uint c = 0u; c < p.channels; c += BLOCK)
+      uint end = min (c + BLOCK, p.channels);
+      sf_t block_sum = sf_t (0.0), block_squares = sf_t (0.0);
+      for (uint i = c; i < end; i++)
         {
-          uint end = min (c + BLOCK, p.channels);
-          sf_t block_sum = sf_t (0.0), block_squares = sf_t (0.0);
-          for (uint i = c; i < end; i++)
-            {
-              sf_t d = sf_load (x, base + i) - shift;
-              block_sum += d;
-              block_squares += d * d;
-            }
-          sum += block_sum;
-          squares += block_squares;
+          sf_t d = sf_load (x, base + i) - shift;
+          block_sum += d;
+          block_squares += d * d;
         }
-      // Each component saw `count` values; merge them relative to the
-      // first component's K.
-      float count = float (p.channels);
-      sf_t offset = sum / count;
-      sf_t m2 = max (squares - sum * offset, sf_t (0.0));
-      float pivot = first_component (shift);
-      sf_t mean = (shift - pivot) + offset;
-      float row_offset = component_sum (mean) / float (p.width);
-      sf_t spread = mean - row_offset;
-      float row_m2 = component_sum (m2) + count * component_sum (spread * spread);
-      row_stats[lane] = vec3 (pivot, row_offset,
-                              1.0 / sqrt (row_m2 / (count * float (p.width)) + p.eps));
+      sum += block_sum;
+      squares += block_squares;
     }
-  barrier ();
-  uint rows = min (64u, p.rows - row0);
-  for (uint c = lane; c < p.channels; c += 64u)
+  // Each component saw `count` values; merge them relative to the first
+  // component's K.
+  float count = float (p.channels);
+  sf_t offset = sum / count;
+  sf_t m2 = max (squares - sum * offset, sf_t (0.0));
+  float pivot = first_component (shift);
+  sf_t mean = (shift - pivot) + offset;
+  float row_offset = component_sum (mean) / float (p.width);
+  sf_t spread = mean - row_offset;
+  float row_m2 = component_sum (m2) + count * component_sum (spread * spread);
+  float rstd = 1.0 / sqrt (row_m2 / (count * float (p.width)) + p.eps);
+
+  uint out_base = row * p.channels;
+  for (uint c = 0u; c < p.channels; c++)
     {
-      sf_t g = sf_load (gamma, c), b = sf_load (beta, c);
-      for (uint r = 0u; r < rows; r++)
-        {
-          vec3 s = row_stats[r];
-          uint index = (row0 + r) * p.channels + c;
-          sf_t d = (sf_load (x, p.first_row * p.channels + index) - s.x) - s.y;
-          out_data[index] = d * (s.z * g) + b;
-        }
+      sf_t d = (sf_load (x, base + c) - pivot) - row_offset;
+      out_data[out_base + c] = d * (rstd * sf_load (gamma, c)) + sf_load (beta, c);
     }
 }

@@ -53,8 +53,9 @@ check_upsample (SfArena *arena, SfTestRng *rng, const int64_t *shape)
   g_autoptr (SfTensor) out = op_test_tensor (arena, SF_DTYPE_F32, 4, out_shape, NULL);
   g_autoptr (SfStream) stream = sf_stream_new (device, NULL);
   g_autoptr (GError) error = NULL;
-  g_assert_true (sf_op_upsample_nearest2x (stream, xt, out, &error));
+  gboolean ok = sf_op_upsample_nearest2x (stream, xt, out, &error);
   g_assert_no_error (error);
+  g_assert_true (ok);
   op_test_run (stream);
   g_autofree float *actual = op_test_download (out);
   g_autofree char *text = op_test_shape_text (4, shape);
@@ -63,7 +64,7 @@ check_upsample (SfArena *arena, SfTestRng *rng, const int64_t *shape)
 
 static const int64_t upsample_shapes[][4] = {
   { 1, 1, 1, 1 }, { 2, 3, 5, 7 }, { 1, 4, 6, 8 }, { 2, 7, 3, 12 }, { 1, 5, 9, 2 },
-  { 1, 64, 64, 320 },
+  { 1, 64, 64, 320 }, { 2, 3, 5, 32 },
 };
 
 static void
@@ -269,7 +270,8 @@ test_layout_ops_slice_large_outputs (void)
   sf_test_rng_init (&rng, 6);
   op_test_limit_bindings (2048);
   check_upsample (arena, &rng, (int64_t[]) { 2, 9, 7, 5 });
-  check_upsample (arena, &rng, (int64_t[]) { 1, 6, 10, 16 });
+  check_upsample (arena, &rng, (int64_t[]) { 1, 6, 10, 16 });   /* 2 rows > a binding */
+  check_upsample (arena, &rng, (int64_t[]) { 2, 5, 3, 16 });    /* input-driven, sliced */
   check_concat (arena, &rng, 3, (int64_t[]) { 3, 41 }, 12, 8);
   check_concat (arena, &rng, 3, (int64_t[]) { 3, 41 }, 5, 2);
   check_permute (arena, &rng, 4, (int64_t[]) { 3, 20, 4, 13 }, (int[]) { 1, 3, 0, 2 });
