@@ -8,6 +8,8 @@ static const struct {
   SfCliFunc func;
 } SUBCOMMANDS[] = {
   { "info", sf_cli_info },
+  { "make-checkpoint", sf_cli_make_checkpoint },
+  { "history", sf_cli_history },
 };
 
 SfCliFunc

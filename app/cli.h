@@ -20,5 +20,7 @@ gboolean sf_cli_parse (const char *subcommand, const char *summary, GOptionEntry
                        int *argc, char ***argv);
 
 int sf_cli_info (int argc, char **argv);
+int sf_cli_make_checkpoint (int argc, char **argv);
+int sf_cli_history (int argc, char **argv);
 
 G_END_DECLS
