@@ -71,17 +71,20 @@ sf_kernels_choose (SfDevice *device, SfDType weight_dtype, SfKernelChoice *choic
     }
 }
 
+int64_t
+sf_op_loop_limit (SfDevice *device)
+{
+  /* llvmpipe ends a shader invocation after 65535 loop iterations, all
+   * loops together (LP_MAX_TGSI_LOOP_ITERATIONS); keep a margin. */
+  if (sf_device_get_info (device)->driver_id == VK_DRIVER_ID_MESA_LLVMPIPE)
+    return 60000;
+  return G_MAXINT32;
+}
+
 /* ---- bindings over windows of a tensor -------------------------------- */
 
-typedef struct {
-  VkDeviceSize align;           /* binding offsets */
-  VkDeviceSize max_buffer;      /* maxStorageBufferRange */
-  VkDeviceSize max_texels;      /* maxTexelBufferElements */
-  uint32_t max_groups;          /* maxComputeWorkGroupCount[0..1] */
-} Limits;
-
-static void
-get_limits (SfDevice *device, Limits *limits)
+void
+sf_op_get_limits (SfDevice *device, SfOpLimits *limits)
 {
   VkPhysicalDeviceProperties props;
   vkGetPhysicalDeviceProperties (device->physical, &props);
@@ -101,12 +104,8 @@ get_limits (SfDevice *device, Limits *limits)
     }
 }
 
-/* Elements [first, first + count) of the f32 tensor @t, bound from an
- * aligned offset at or before them, in texels of @texel_elems values.
- * *@first_texel gets the index (in the view) of the tensor's element 0
- * negated: element e is at e / texel_elems - *first_texel. */
-static SfBinding
-window (const SfTensor *t, int64_t first, int64_t count, int texel_elems, VkFormat format,
+SfBinding
+sf_op_window (const SfTensor *t, int64_t first, int64_t count, int texel_elems, VkFormat format,
         gboolean writes, VkDeviceSize align, int64_t *first_texel)
 {
   VkDeviceSize texel_bytes = 4 * (VkDeviceSize) texel_elems;
@@ -184,7 +183,7 @@ shader_name (const SfGemm *g, const SfKernelChoice *choice, gboolean scalar)
 #define GPU_SHARED_BYTES (2 * 16 * (GPU_TILE + 1) * 4)
 
 static gboolean
-record (SfStream *stream, const SfGemm *g, const SfKernelChoice *choice, const Limits *limits,
+record (SfStream *stream, const SfGemm *g, const SfKernelChoice *choice, const SfOpLimits *limits,
         GError **error)
 {
   const SfDeviceInfo *info = sf_device_get_info (sf_stream_get_device (stream));
@@ -207,6 +206,12 @@ record (SfStream *stream, const SfGemm *g, const SfKernelChoice *choice, const L
     return sf_op_fail (error, g->op, "%s has too little shared memory (%u bytes) or too small "
                        "workgroups (%u invocations) for the GPU kernels", info->name,
                        info->shared_memory_bytes, info->max_workgroup_invocations);
+  /* Iterations of the K loops (and the tap loop) of one invocation. */
+  const int64_t iterations = gpu ? (taps * g->k4 + 3) / 4
+                                 : taps * (g->k4 / choice->k_step + choice->k_step + 1);
+  if (iterations > sf_op_loop_limit (sf_stream_get_device (stream)))
+    return sf_op_fail (error, g->op, "a reduction over %" G_GINT64_FORMAT " values is longer "
+                       "than %s can run in one shader invocation", taps * g->k, info->name);
   if (groups_x > limits->max_groups)
     return sf_op_fail (error, g->op, "%" G_GINT64_FORMAT " output columns are more than this "
                        "device's %u workgroups can cover", g->n, limits->max_groups);
@@ -247,7 +252,7 @@ record (SfStream *stream, const SfGemm *g, const SfKernelChoice *choice, const L
       int64_t a_first, a_elems, a_texel_first, out_first, res_first = 0;
       input_window (g, m0, count, &a_first, &a_elems);
       SfBinding bindings[5];
-      bindings[0] = window (g->a, a_first, a_elems, a_texel,
+      bindings[0] = sf_op_window (g->a, a_first, a_elems, a_texel,
                             gpu ? VK_FORMAT_UNDEFINED
                                 : scalar ? VK_FORMAT_R32_SFLOAT : VK_FORMAT_R32G32B32A32_SFLOAT,
                             FALSE, limits->align, &a_texel_first);
@@ -256,10 +261,10 @@ record (SfStream *stream, const SfGemm *g, const SfKernelChoice *choice, const L
       bindings[2] = g->bias ? (gpu ? sf_tensor_bind_buffer (g->bias, FALSE)
                                    : sf_tensor_bind_texels (g->bias, 1))
                             : dummy (g->w, gpu);
-      bindings[4] = window (g->out, m0 * g->n, count * g->n, 1, VK_FORMAT_UNDEFINED, TRUE,
+      bindings[4] = sf_op_window (g->out, m0 * g->n, count * g->n, 1, VK_FORMAT_UNDEFINED, TRUE,
                             limits->align, &out_first);
       bindings[3] = g->residual
-                    ? window (g->residual, m0 * g->n, count * g->n, 1,
+                    ? sf_op_window (g->residual, m0 * g->n, count * g->n, 1,
                               gpu ? VK_FORMAT_UNDEFINED : VK_FORMAT_R32_SFLOAT, FALSE,
                               limits->align, &res_first)
                     : dummy (g->w, gpu);
@@ -296,8 +301,8 @@ sf_gemm_record (SfStream *stream, const SfGemm *g, GError **error)
   if (sf_tensor_numel (g->a) >= G_MAXINT32 / 2 || sf_tensor_numel (g->out) >= G_MAXINT32 / 2)
     return sf_op_fail (error, g->op, "tensors of 2^30 elements or more are not supported; "
                        "split the work");
-  Limits limits;
-  get_limits (device, &limits);
+  SfOpLimits limits;
+  sf_op_get_limits (device, &limits);
   SfKernelChoice choice;
   sf_kernels_choose (device, g->w->dtype, &choice);
   return record (stream, g, &choice, &limits, error);

@@ -80,4 +80,30 @@ typedef struct {
 
 gboolean sf_gemm_record (SfStream *stream, const SfGemm *gemm, GError **error);
 
+/* ---- shared by the hot-kernel recorders ---- */
+
+typedef struct {
+  VkDeviceSize align;           /* binding offsets */
+  VkDeviceSize max_buffer;      /* maxStorageBufferRange */
+  VkDeviceSize max_texels;      /* maxTexelBufferElements */
+  uint32_t max_groups;          /* maxComputeWorkGroupCount[0..1] */
+} SfOpLimits;
+
+/* The device's limits; SFUMATO_MAX_BINDING_BYTES (≥ 1024) lowers the
+ * binding sizes so that tests can exercise the splitting of large work. */
+void sf_op_get_limits (SfDevice *device, SfOpLimits *limits);
+
+/* The most loop iterations one shader invocation may run on @device
+ * (llvmpipe stops an invocation after 65535, all loops together). */
+int64_t sf_op_loop_limit (SfDevice *device);
+
+/* Elements [first, first + count) of the f32 tensor @t, bound from an
+ * aligned offset at or before them, in texels of @texel_elems values
+ * (@format: the texel format, VK_FORMAT_UNDEFINED for a storage buffer).
+ * Element e is then at texel e / texel_elems - *@first_texel of the
+ * binding. */
+SfBinding sf_op_window (const SfTensor *t, int64_t first, int64_t count, int texel_elems,
+                        VkFormat format, gboolean writes, VkDeviceSize align,
+                        int64_t *first_texel);
+
 G_END_DECLS

@@ -150,7 +150,8 @@ record_batched (SfStream *stream, const SfTensor *a, const SfTensor *w, const Sf
   const SfDeviceInfo *info = sf_device_get_info (sf_stream_get_device (stream));
   if (sf_tensor_numel (out) > G_MAXINT32 / 2 || sf_tensor_numel (a) > G_MAXINT32 / 2
       || sf_tensor_numel (w) > G_MAXINT32 / 2
-      || sf_tensor_bytes (out) > info->max_storage_buffer_range)
+      || sf_tensor_bytes (out) > info->max_storage_buffer_range
+      || k > sf_op_loop_limit (sf_stream_get_device (stream)))
     return sf_op_fail (error, op, "the batched product is too large for one dispatch on %s",
                        info->name);
   struct { uint32_t count, m, n, k, flags; } push = {
