@@ -132,13 +132,13 @@ vae_command (int argc, char **argv, gboolean decode)
   const char *name = decode ? "vae-decode" : "vae-encode";
   ModelOptions m = { 0 };
   g_autofree char *input_path = NULL, *output = NULL;
-  int tile = 0;
+  int band_rows = 0;
   GOptionEntry entries[] = {
     { "model", 0, 0, G_OPTION_ARG_FILENAME, &m.model, "Checkpoint with a VAE", "CKPT" },
     { "precision", 0, 0, G_OPTION_ARG_STRING, &m.precision, "fp32 (default) or fp16", "P" },
     { "input", 0, 0, G_OPTION_ARG_FILENAME, &input_path, "Input array", "IN.npy" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Output array", "OUT.npy" },
-    { "tile", 0, 0, G_OPTION_ARG_INT, &tile, "Tile size in latent pixels (default: by device)", "N" },
+    { "band-rows", 0, 0, G_OPTION_ARG_INT, &band_rows, "Run in bands of at most N rows (default: one pass when it fits)", "N" },
     { NULL },
   };
   if (!sf_cli_parse (name, decode ? "latents to an image" : "an image to latents", entries,
@@ -157,8 +157,7 @@ vae_command (int argc, char **argv, gboolean decode)
   SfVae *vae = sf_sdxl_get_vae (sdxl, &error);
   if (!vae)
     return sf_cli_fail (name, "%s", error->message);
-  if (tile > 0)
-    sf_vae_set_tiling (vae, tile, 0);
+  sf_vae_set_band_rows (vae, band_rows);
   int scale = sf_vae_get_downscale (vae), z = sf_vae_get_latent_channels (vae);
   int64_t h = input->shape[2], w = input->shape[3];
   if (input->shape[0] != 1 || input->shape[1] != (decode ? z : 3))

@@ -78,7 +78,8 @@ sf_graph_linear (SfGraph *graph, const SfTensor *x, const SfTensor *w, const SfT
 SfTensor *
 sf_graph_linear_geglu (SfGraph *graph, const SfTensor *x, const SfTensor *w, const SfTensor *bias)
 {
-  SfTensor *out = sf_graph_new_like (graph, x, w ? w->shape[0] / 2 : 0);
+  /* GEGLU weights are [2, F, K] (sf_weight_new_geglu). */
+  SfTensor *out = sf_graph_new_like (graph, x, w ? (w->ndim == 3 ? w->shape[1] : w->shape[0] / 2) : 0);
   if (!out)
     return NULL;
   return finish_op (graph, sf_op_matmul_geglu (graph->stream, x, w, bias, out, &graph->error),

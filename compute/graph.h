@@ -6,7 +6,9 @@
  *
  * Freeing a tensor while recording is safe: its range goes back to the
  * arena and the stream's hazard tracking orders any later reuse after the
- * recorded reads. */
+ * recorded reads. But the host writes at once, not when the stream runs:
+ * a tensor the host fills must be made before any temporary is freed (or
+ * come from another arena), or a recorded dispatch may overwrite it. */
 #pragma once
 
 #include "ops.h"

@@ -92,10 +92,9 @@ sf_weight_shape (SfWeightLoader *loader, int *ndim, int64_t shape[4], const char
 }
 
 static SfTensor *
-load_matrix (SfWeightLoader *loader, const char *prefix, int64_t first, int64_t count,
+load_matrix (SfWeightLoader *loader, const char *name, int64_t first, int64_t count,
              gboolean geglu)
 {
-  g_autofree char *name = g_strconcat (prefix, ".weight", NULL);
   SfDType got;
   int ndim;
   int64_t shape[4];
@@ -133,17 +132,18 @@ sf_load_linear (SfWeightLoader *loader, const char *format, ...)
   va_start (args, format);
   g_autofree char *prefix = format_name (format, args);
   va_end (args);
-  return load_matrix (loader, prefix, 0, -1, FALSE);
+  g_autofree char *name = g_strconcat (prefix, ".weight", NULL);
+  return load_matrix (loader, name, 0, -1, FALSE);
 }
 
 SfTensor *
-sf_load_linear_rows (SfWeightLoader *loader, int64_t first, int64_t count, const char *format, ...)
+sf_load_matrix_rows (SfWeightLoader *loader, int64_t first, int64_t count, const char *format, ...)
 {
   va_list args;
   va_start (args, format);
-  g_autofree char *prefix = format_name (format, args);
+  g_autofree char *name = format_name (format, args);
   va_end (args);
-  return load_matrix (loader, prefix, first, count, FALSE);
+  return load_matrix (loader, name, first, count, FALSE);
 }
 
 SfTensor *
@@ -153,7 +153,8 @@ sf_load_geglu (SfWeightLoader *loader, const char *format, ...)
   va_start (args, format);
   g_autofree char *prefix = format_name (format, args);
   va_end (args);
-  return load_matrix (loader, prefix, 0, -1, TRUE);
+  g_autofree char *name = g_strconcat (prefix, ".weight", NULL);
+  return load_matrix (loader, name, 0, -1, TRUE);
 }
 
 SfTensor *

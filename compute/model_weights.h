@@ -28,8 +28,9 @@ gboolean sf_weight_exists (SfWeightLoader *loader, const char *format, ...) G_GN
 /* NAME.weight as a linear layer [N, K] (a 1×1 convolution [N, K, 1, 1]
  * loads the same way). */
 SfTensor *sf_load_linear (SfWeightLoader *loader, const char *format, ...) G_GNUC_PRINTF (2, 3);
-/* Rows @first .. @first+@count-1 of NAME.weight (OpenCLIP's fused q,k,v). */
-SfTensor *sf_load_linear_rows (SfWeightLoader *loader, int64_t first, int64_t count,
+/* Rows @first .. @first+@count-1 of the matrix NAME (the full tensor name:
+ * OpenCLIP's fused q,k,v is "...attn.in_proj_weight"), as a linear layer. */
+SfTensor *sf_load_matrix_rows (SfWeightLoader *loader, int64_t first, int64_t count,
                                const char *format, ...) G_GNUC_PRINTF (4, 5);
 /* NAME.weight [2F, K] for sf_op_matmul_geglu. */
 SfTensor *sf_load_geglu (SfWeightLoader *loader, const char *format, ...) G_GNUC_PRINTF (2, 3);

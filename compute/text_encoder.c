@@ -64,9 +64,9 @@ load_layer_openclip (SfTextEncoder *clip, SfWeightLoader *l, const char *p, int 
   int64_t d = clip->hidden;
   layer->ln1_g = KEEP (sf_load_vector (l, "%s.ln_1.weight", b));
   layer->ln1_b = KEEP (sf_load_vector (l, "%s.ln_1.bias", b));
-  layer->q = KEEP (sf_load_linear_rows (l, 0, d, "%s.attn.in_proj", b));
-  layer->k = KEEP (sf_load_linear_rows (l, d, d, "%s.attn.in_proj", b));
-  layer->v = KEEP (sf_load_linear_rows (l, 2 * d, d, "%s.attn.in_proj", b));
+  layer->q = KEEP (sf_load_matrix_rows (l, 0, d, "%s.attn.in_proj_weight", b));
+  layer->k = KEEP (sf_load_matrix_rows (l, d, d, "%s.attn.in_proj_weight", b));
+  layer->v = KEEP (sf_load_matrix_rows (l, 2 * d, d, "%s.attn.in_proj_weight", b));
   layer->q_b = KEEP (sf_load_vector_range (l, 0, d, "%s.attn.in_proj_bias", b));
   layer->k_b = KEEP (sf_load_vector_range (l, d, d, "%s.attn.in_proj_bias", b));
   layer->v_b = KEEP (sf_load_vector_range (l, 2 * d, d, "%s.attn.in_proj_bias", b));
@@ -225,6 +225,27 @@ sf_text_encoder_encode (SfTextEncoder *clip, const gint32 *ids, int batch, float
   g_autoptr (SfTensor) id_tensor = sf_tensor_new (arena, SF_DTYPE_I32, 1, &rows, error);
   if (!id_tensor || !sf_tensor_upload_raw (id_tensor, ids, error))
     return FALSE;
+  /* Rows of the pooled tokens: the first EOS of each row (HF's argmax of
+   * the ids). Filled by the host, so made before any temporary. */
+  g_autoptr (SfTensor) eos_rows = NULL;
+  if (pooled)
+    {
+      g_autofree gint32 *eos = g_new (gint32, batch);
+      for (int b = 0; b < batch; b++)
+        {
+          int at = clip->tokens - 1;
+          for (int t = 0; t < clip->tokens; t++)
+            if (ids[(gsize) b * clip->tokens + t] == SF_TEXT_EOS)
+              {
+                at = t;
+                break;
+              }
+          eos[b] = b * clip->tokens + at;
+        }
+      eos_rows = sf_tensor_new (arena, SF_DTYPE_I32, 1, (int64_t[]) { batch }, error);
+      if (!eos_rows || !sf_tensor_upload_raw (eos_rows, eos, error))
+        return FALSE;
+    }
 
   SfGraph graph;
   SfGraph *g = &graph;
@@ -250,25 +271,8 @@ sf_text_encoder_encode (SfTextEncoder *clip, const gint32 *ids, int batch, float
         hidden_penultimate = x;
     }
   g_autoptr (SfTensor) pooled_out = NULL;
-  g_autoptr (SfTensor) eos_rows = NULL;
   if (pooled && sf_graph_ok (g))
     {
-      /* The first EOS of each row: the pooled token (HF's argmax of ids). */
-      g_autofree gint32 *eos = g_new (gint32, batch);
-      for (int b = 0; b < batch; b++)
-        {
-          int at = clip->tokens - 1;
-          for (int t = 0; t < clip->tokens; t++)
-            if (ids[(gsize) b * clip->tokens + t] == SF_TEXT_EOS)
-              {
-                at = t;
-                break;
-              }
-          eos[b] = b * clip->tokens + at;
-        }
-      eos_rows = sf_tensor_new (arena, SF_DTYPE_I32, 1, (int64_t[]) { batch }, &g->error);
-      if (eos_rows)
-        sf_tensor_upload_raw (eos_rows, eos, &g->error);
       g_autoptr (SfTensor) final = sf_graph_layer_norm (g, x, clip->final_g, clip->final_b,
                                                         LAYER_NORM_EPS);
       g_autoptr (SfTensor) picked = sf_graph_new (g, 2, (int64_t[]) { batch, clip->hidden });

@@ -353,7 +353,8 @@ resblock_forward (SfGraph *g, const ResBlock *rb, const SfTensor *x, const SfTen
     }
   g_autoptr (SfTensor) h2 = sf_graph_group_norm (g, h1, rb->out_norm_g, rb->out_norm_b, RESNET_EPS, TRUE);
   g_clear_pointer (&h1, sf_tensor_free);
-  g_autoptr (SfTensor) skip = rb->skip_w ? sf_graph_conv (g, x, rb->skip_w, rb->skip_b, NULL, 1) : NULL;
+  /* The 1×1 skip convolution is a linear layer over NHWC pixels. */
+  g_autoptr (SfTensor) skip = rb->skip_w ? sf_graph_linear (g, x, rb->skip_w, rb->skip_b, NULL) : NULL;
   return sf_graph_conv (g, h2, rb->out_conv_w, rb->out_conv_b, skip ? skip : x, 1);
 }
 

@@ -1,54 +1,10 @@
-#include "vae.h"
+#include "vae_private.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "graph.h"
 #include "model_weights.h"
 #include "vk_error.h"
-
-#define P "first_stage_model."
-#define VAE_EPS 1e-6f
-#define MAX_LEVELS 8
-
-typedef struct {
-  SfTensor *norm1_g, *norm1_b, *conv1_w, *conv1_b;
-  SfTensor *norm2_g, *norm2_b, *conv2_w, *conv2_b;
-  SfTensor *shortcut_w, *shortcut_b;
-} ResBlock;
-
-typedef struct {
-  SfTensor *norm_g, *norm_b, *q, *q_b, *k, *k_b, *v, *v_b, *proj, *proj_b;
-} AttnBlock;
-
-typedef struct {
-  ResBlock *blocks;
-  int block_count;
-  SfTensor *resample_w, *resample_b;   /* encoder: downsample; decoder: upsample */
-} Level;
-
-typedef struct {
-  gboolean present;
-  SfTensor *conv_in_w, *conv_in_b;
-  Level levels[MAX_LEVELS];
-  int level_count;
-  ResBlock mid1, mid2;
-  AttnBlock attn;
-  SfTensor *norm_out_g, *norm_out_b, *conv_out_w, *conv_out_b;
-  SfTensor *quant_w, *quant_b;          /* quant_conv / post_quant_conv (1×1) */
-  int in_channels, out_channels;
-  int max_channels;
-} Coder;
-
-struct SfVae {
-  SfDevice *device;
-  SfArena *weights;
-  GPtrArray *tensors;
-  Coder encoder, decoder;
-  int latent_channels;
-  int tile, overlap;
-  guint64 weight_bytes;
-};
 
 static SfTensor *
 keep (SfVae *vae, SfTensor *tensor)
@@ -172,7 +128,6 @@ sf_vae_load (SfCheckpoint *checkpoint, SfDevice *device, SfDType weight_dtype, G
   vae->latent_channels = vae->decoder.present ? vae->decoder.in_channels
                                               : vae->encoder.out_channels / 2;
   vae->weight_bytes = loader.bytes;
-  sf_vae_set_tiling (vae, 0, 0);
   return g_steal_pointer (&vae);
 }
 
@@ -213,8 +168,8 @@ sf_vae_get_downscale (const SfVae *vae)
 
 /* ---- forward ----------------------------------------------------------- */
 
-static SfTensor *
-resblock_forward (SfGraph *g, const ResBlock *rb, const SfTensor *x)
+SfTensor *
+sf_vae_resblock_forward (SfGraph *g, const ResBlock *rb, const SfTensor *x)
 {
   g_autoptr (SfTensor) h0 = sf_graph_group_norm (g, x, rb->norm1_g, rb->norm1_b, VAE_EPS, TRUE);
   g_autoptr (SfTensor) h1 = sf_graph_conv (g, h0, rb->conv1_w, rb->conv1_b, NULL, 1);
@@ -255,12 +210,12 @@ attn_forward (SfGraph *g, const AttnBlock *ab, const SfTensor *x)
   return out;
 }
 
-static SfTensor *
-mid_forward (SfGraph *g, const Coder *coder, const SfTensor *x)
+SfTensor *
+sf_vae_mid_forward (SfGraph *g, const Coder *coder, const SfTensor *x)
 {
-  g_autoptr (SfTensor) m1 = resblock_forward (g, &coder->mid1, x);
+  g_autoptr (SfTensor) m1 = sf_vae_resblock_forward (g, &coder->mid1, x);
   g_autoptr (SfTensor) m2 = attn_forward (g, &coder->attn, m1);
-  return resblock_forward (g, &coder->mid2, m2);
+  return sf_vae_resblock_forward (g, &coder->mid2, m2);
 }
 
 /* Takes ownership of @x. */
@@ -269,7 +224,7 @@ blocks_forward (SfGraph *g, const Level *level, SfTensor *x)
 {
   for (int j = 0; j < level->block_count && x; j++)
     {
-      SfTensor *next = resblock_forward (g, &level->blocks[j], x);
+      SfTensor *next = sf_vae_resblock_forward (g, &level->blocks[j], x);
       sf_tensor_free (x);
       x = next;
     }
@@ -283,7 +238,7 @@ record_decoder (SfGraph *g, const Coder *dec, const SfTensor *z, SfTensor *out)
                                          : NULL;
   g_autoptr (SfTensor) h0 = sf_graph_conv (g, zq ? zq : z, dec->conv_in_w, dec->conv_in_b, NULL, 1);
   g_clear_pointer (&zq, sf_tensor_free);
-  SfTensor *x = mid_forward (g, dec, h0);
+  SfTensor *x = sf_vae_mid_forward (g, dec, h0);
   g_clear_pointer (&h0, sf_tensor_free);
   /* Highest level first (up.N-1 ... up.0), as the LDM decoder runs. */
   for (int i = dec->level_count - 1; i >= 0 && x; i--)
@@ -327,7 +282,7 @@ record_encoder (SfGraph *g, const Coder *enc, const SfTensor *image, SfTensor *o
           x = down;
         }
     }
-  g_autoptr (SfTensor) m = mid_forward (g, enc, x);
+  g_autoptr (SfTensor) m = sf_vae_mid_forward (g, enc, x);
   sf_tensor_free (x);
   g_autoptr (SfTensor) normed = sf_graph_group_norm (g, m, enc->norm_out_g, enc->norm_out_b,
                                                      VAE_EPS, TRUE);
@@ -345,7 +300,7 @@ record_encoder (SfGraph *g, const Coder *enc, const SfTensor *image, SfTensor *o
   return sf_graph_ok (g);
 }
 
-/* A recorded coder pass over one tile shape, replayed for every tile. */
+/* A recorded pass of the whole coder over one image. */
 typedef struct {
   SfStream *stream;
   SfArena *arena;
@@ -391,7 +346,7 @@ pass_init (SfVae *vae, Pass *pass, gboolean decode, int in_h, int in_w, GError *
   return sf_graph_finish (&graph, error);
 }
 
-/* Runs the pass on an NHWC host tile. */
+/* Runs the pass on an NHWC host image. */
 static gboolean
 pass_run (Pass *pass, const float *input, float *output, GCancellable *cancellable, GError **error)
 {
@@ -400,131 +355,76 @@ pass_run (Pass *pass, const float *input, float *output, GCancellable *cancellab
          && sf_tensor_download (pass->output, output, error);
 }
 
-/* ---- tiling ------------------------------------------------------------ */
+/* ---- whole image or bands ---------------------------------------------- */
 
 void
-sf_vae_set_tiling (SfVae *vae, int tile_latent, int overlap_latent)
+sf_vae_set_band_rows (SfVae *vae, int rows)
 {
-  if (tile_latent <= 0)
-    {
-      /* The largest tile whose biggest activation (the highest decoder
-       * level at full resolution) fits in one storage buffer binding. */
-      const SfDeviceInfo *info = sf_device_get_info (vae->device);
-      int scale = sf_vae_get_downscale (vae);
-      int channels = MAX (vae->decoder.max_channels, vae->encoder.max_channels);
-      tile_latent = 64;
-      while (tile_latent > 16
-             && (guint64) (tile_latent * scale) * (guint64) (tile_latent * scale)
-                * (guint64) MAX (channels, 1) * 4 > info->max_storage_buffer_range / 2)
-        tile_latent -= 8;
-    }
-  if (overlap_latent <= 0)
-    overlap_latent = MAX (2, tile_latent / 4);
-  vae->tile = MAX (tile_latent, 2);
-  vae->overlap = CLAMP (overlap_latent, 1, vae->tile - 1);
+  vae->band_rows = MAX (rows, 0);
 }
 
-/* Tile origins along one side of @length: every tile has size @tile (the
- * last one moved back to end at the edge), neighbours overlap by at least
- * @overlap. */
-static GArray *
-tile_origins (int length, int tile, int overlap)
+/* The largest activation of a one-pass decode of an image of @h × @w
+ * pixels: each decoder level's width at its resolution, and the upsampled
+ * tensor that leaves it. (The encoder mirrors it.) */
+static guint64
+largest_activation (const SfVae *vae, int h, int w)
 {
-  GArray *origins = g_array_new (FALSE, FALSE, sizeof (int));
-  if (length <= tile)
+  const Coder *coder = vae->decoder.present ? &vae->decoder : &vae->encoder;
+  guint64 pixels = (guint64) h * w, largest = 0;
+  int levels = coder->level_count;
+  for (int i = 0; i < levels; i++)
     {
-      int zero = 0;
-      g_array_append_val (origins, zero);
-      return origins;
+      const Level *level = &coder->levels[i];
+      int64_t channels = level->block_count ? level->blocks[0].conv2_w->shape[0] : 0;
+      /* Decoder level i runs at 1/2^i of full resolution; its upsampled
+       * output is 4× that. */
+      guint64 at = pixels >> (2 * i);
+      largest = MAX (largest, at * (guint64) channels * 4);
+      if (level->resample_w)
+        largest = MAX (largest, (at << 2) * (guint64) channels * 4);
     }
-  int stride = tile - overlap;
-  for (int at = 0;; at += stride)
-    {
-      int origin = MIN (at, length - tile);
-      g_array_append_val (origins, origin);
-      if (origin + tile >= length)
-        break;
-    }
-  return origins;
+  return largest;
 }
 
-/* Weight of a tile's pixel at @pos (of @size, tile starts at @origin along
- * a side of @length): 1 inside, a linear ramp over the part shared with a
- * neighbouring tile, so overlapping tiles cross-fade. */
-static float
-ramp (int pos, int size, int origin, int length, int fade)
-{
-  float w = 1.0f;
-  if (origin > 0 && pos < fade)
-    w = MIN (w, (pos + 0.5f) / fade);
-  if (origin + size < length && pos >= size - fade)
-    w = MIN (w, (size - pos - 0.5f) / fade);
-  return w;
-}
-
-/* Runs @decode (or encode) over tiles of @in (NCHW [1, cin, h, w]) into
- * @out (NCHW [1, cout, h*s, w*s] for decode, h/s for encode). */
+/* Whether one pass over the whole image stays within the device's limits:
+ * its largest activation in one binding, and a few of them in half the
+ * largest device-local heap. */
 static gboolean
-run_tiled (SfVae *vae, gboolean decode, const float *in, int cin, int h, int w, float *out,
+fits_whole (SfVae *vae, int image_h, int image_w)
+{
+  if (vae->band_rows > 0)
+    return FALSE;
+  const SfDeviceInfo *info = sf_device_get_info (vae->device);
+  guint64 largest = largest_activation (vae, image_h, image_w);
+  guint64 heap = 0;
+  for (guint i = 0; i < info->heap_count; i++)
+    if (info->heaps[i].device_local)
+      heap = MAX (heap, info->heaps[i].size);
+  return largest <= info->max_storage_buffer_range && largest * 4 <= heap / 2;
+}
+
+/* One recorded pass over the whole (NHWC) image. */
+static gboolean
+run_whole (SfVae *vae, gboolean decode, const float *in, int cin, int h, int w, float *out,
            int cout, GCancellable *cancellable, GError **error)
 {
   int scale = sf_vae_get_downscale (vae);
-  /* Tiles are measured in latent pixels. */
-  int lat_h = decode ? h : h / scale, lat_w = decode ? w : w / scale;
-  int tile_h = MIN (vae->tile, lat_h), tile_w = MIN (vae->tile, lat_w);
-  int in_factor = decode ? 1 : scale, out_factor = decode ? scale : 1;
-  int tin_h = tile_h * in_factor, tin_w = tile_w * in_factor;
-  int tout_h = tile_h * out_factor, tout_w = tile_w * out_factor;
-  int out_h = lat_h * out_factor, out_w = lat_w * out_factor;
-
+  int out_h = decode ? h * scale : h / scale, out_w = decode ? w * scale : w / scale;
+  gsize in_plane = (gsize) h * w, out_plane = (gsize) out_h * out_w;
+  g_autofree float *nhwc_in = g_new (float, in_plane * cin);
+  g_autofree float *nhwc_out = g_new (float, out_plane * cout);
+  for (int c = 0; c < cin; c++)
+    for (gsize i = 0; i < in_plane; i++)
+      nhwc_in[i * cin + c] = in[c * in_plane + i];
   Pass pass = { 0 };
-  if (!pass_init (vae, &pass, decode, tin_h, tin_w, error))
-    {
-      pass_clear (&pass);
-      return FALSE;
-    }
-  g_autoptr (GArray) rows = tile_origins (lat_h, tile_h, vae->overlap);
-  g_autoptr (GArray) cols = tile_origins (lat_w, tile_w, vae->overlap);
-  gsize out_plane = (gsize) out_h * out_w;
-  g_autofree float *sum = g_new0 (float, out_plane * cout);
-  g_autofree float *weight = g_new0 (float, out_plane);
-  g_autofree float *tile_in = g_new (float, (gsize) tin_h * tin_w * cin);
-  g_autofree float *tile_out = g_new (float, (gsize) tout_h * tout_w * cout);
-  int fade = vae->overlap * out_factor;
-  gboolean ok = TRUE;
-  for (guint r = 0; r < rows->len && ok; r++)
-    for (guint c = 0; c < cols->len && ok; c++)
-      {
-        int y0 = g_array_index (rows, int, r), x0 = g_array_index (cols, int, c);
-        /* Gather the tile, NCHW → NHWC. */
-        for (int y = 0; y < tin_h; y++)
-          for (int x = 0; x < tin_w; x++)
-            for (int ch = 0; ch < cin; ch++)
-              tile_in[((gsize) y * tin_w + x) * cin + ch] =
-                in[((gsize) ch * h + y0 * in_factor + y) * w + x0 * in_factor + x];
-        ok = pass_run (&pass, tile_in, tile_out, cancellable, error);
-        if (!ok)
-          break;
-        int oy = y0 * out_factor, ox = x0 * out_factor;
-        for (int y = 0; y < tout_h; y++)
-          {
-            float wy = ramp (y, tout_h, oy, out_h, fade);
-            for (int x = 0; x < tout_w; x++)
-              {
-                float wt = wy * ramp (x, tout_w, ox, out_w, fade);
-                gsize at = (gsize) (oy + y) * out_w + ox + x;
-                weight[at] += wt;
-                for (int ch = 0; ch < cout; ch++)
-                  sum[ch * out_plane + at] += wt * tile_out[((gsize) y * tout_w + x) * cout + ch];
-              }
-          }
-      }
+  gboolean ok = pass_init (vae, &pass, decode, h, w, error)
+                && pass_run (&pass, nhwc_in, nhwc_out, cancellable, error);
   pass_clear (&pass);
   if (!ok)
     return FALSE;
-  for (int ch = 0; ch < cout; ch++)
+  for (int c = 0; c < cout; c++)
     for (gsize i = 0; i < out_plane; i++)
-      out[ch * out_plane + i] = sum[ch * out_plane + i] / weight[i];
+      out[c * out_plane + i] = nhwc_out[i * cout + c];
   return TRUE;
 }
 
@@ -542,8 +442,11 @@ sf_vae_decode (SfVae *vae, const float *latent, int h, int w, float *image,
       g_set_error (error, SF_VK_ERROR, SF_VK_ERROR_INVALID, "Cannot decode an empty latent");
       return FALSE;
     }
-  return run_tiled (vae, TRUE, latent, vae->latent_channels, h, w, image,
-                    vae->decoder.out_channels, cancellable, error);
+  int scale = sf_vae_get_downscale (vae);
+  if (fits_whole (vae, h * scale, w * scale))
+    return run_whole (vae, TRUE, latent, vae->latent_channels, h, w, image,
+                      vae->decoder.out_channels, cancellable, error);
+  return sf_vae_decode_banded (vae, latent, h, w, image, cancellable, error);
 }
 
 gboolean
@@ -563,6 +466,8 @@ sf_vae_encode (SfVae *vae, const float *image, int height, int width, float *mom
                    height, scale);
       return FALSE;
     }
-  return run_tiled (vae, FALSE, image, vae->encoder.in_channels, height, width, moments,
-                    2 * vae->latent_channels, cancellable, error);
+  if (fits_whole (vae, height, width))
+    return run_whole (vae, FALSE, image, vae->encoder.in_channels, height, width, moments,
+                      2 * vae->latent_channels, cancellable, error);
+  return sf_vae_encode_banded (vae, image, height, width, moments, cancellable, error);
 }

@@ -7,8 +7,14 @@
  * Latents and images cross the API in NCHW order, as torch has them:
  * decode takes z already divided by the scaling factor and returns the
  * decoder's raw output in about [-1, 1]; encode takes an image in [-1, 1].
- * Large images are processed in overlapping tiles, blended linearly across
- * the overlap, so memory stays bounded. */
+ *
+ * An image whose activations fit the device runs as one recorded pass.
+ * Larger ones run in bands of rows, layer by layer, with the activations
+ * kept in host memory: only the mid-block (with its attention) runs whole,
+ * at latent resolution; every GroupNorm uses statistics of the whole image
+ * and every convolution reads a one-row halo from the neighbouring bands,
+ * so the result is the one-pass result up to float rounding (no seams),
+ * and device memory stays bounded by the band size. */
 #pragma once
 
 #include <gio/gio.h>
@@ -32,10 +38,9 @@ int sf_vae_get_downscale (const SfVae *vae);
 int sf_vae_get_latent_channels (const SfVae *vae);
 guint64 sf_vae_weight_bytes (const SfVae *vae);
 
-/* Tiling: latent tiles of @tile_latent pixels with @overlap_latent pixels
- * of overlap (0 for either: the defaults, 64 and 16). Images whose latent
- * fits in one tile are decoded whole. */
-void sf_vae_set_tiling (SfVae *vae, int tile_latent, int overlap_latent);
+/* 0 (the default): one pass when it fits, else bands sized by the device.
+ * > 0: always bands, of at most @rows rows (for tests and low memory). */
+void sf_vae_set_band_rows (SfVae *vae, int rows);
 
 /* latent: [1, z, h, w]; image: [1, 3, h*downscale, w*downscale] out. */
 gboolean sf_vae_decode (SfVae *vae, const float *latent, int h, int w, float *image,

@@ -45,6 +45,7 @@ typedef struct {
   int width, height;
   gboolean img2img, inpaint;
   double strength;
+  guint64 seed;
 } Case;
 
 static void
@@ -77,7 +78,7 @@ run_case (const Case *c, SfPrecision precision, double tolerance)
   params.height = c->height;
   params.steps = 4;
   params.cfg = 5.0;
-  params.seed = 42;
+  params.seed = c->seed;
   params.dump_dir = dump;
   g_assert_true (sf_sampler_kind_parse (c->sampler, &params.sampler, &error));
   g_assert_true (sf_scheduler_kind_parse (c->scheduler, &params.scheduler, &error));
@@ -94,8 +95,9 @@ run_case (const Case *c, SfPrecision precision, double tolerance)
       params.mask = mask->f32;
     }
   g_autofree float *image = g_new (float, 3 * (gsize) c->width * c->height);
-  g_assert_true (sf_generate (model, &params, image, NULL, &error));
+  gboolean ok = sf_generate (model, &params, image, NULL, &error);
   g_assert_no_error (error);
+  g_assert_true (ok);
 
   g_autofree char *ref_dir = data_path (c->ref);
   /* The seed's noise: bit for bit (txt2img's first draw; img2img's second). */
@@ -120,14 +122,14 @@ run_case (const Case *c, SfPrecision precision, double tolerance)
 }
 
 static const Case TXT2IMG[] = {
-  { "ref/txt2img_euler", "euler", "normal", 128, 128 },
-  { "ref/txt2img_euler_a", "euler_a", "normal", 128, 128 },
-  { "ref/txt2img_dpmpp_2m", "dpmpp_2m", "normal", 128, 128 },
-  { "ref/txt2img_dpmpp_2m_karras", "dpmpp_2m", "karras", 128, 128 },
-  { "ref/txt2img_dpmpp_2m_sde", "dpmpp_2m_sde", "normal", 128, 128 },
-  { "ref/txt2img_ddim", "ddim", "normal", 128, 128 },
-  { "ref/txt2img_heun", "heun", "normal", 128, 128 },
-  { "ref/txt2img_euler_h128_w192", "euler", "normal", 192, 128 },
+  { "ref/txt2img_euler", "euler", "normal", 128, 128, FALSE, FALSE, 0, 42 },
+  { "ref/txt2img_euler_a", "euler_a", "normal", 128, 128, FALSE, FALSE, 0, 42 },
+  { "ref/txt2img_dpmpp_2m", "dpmpp_2m", "normal", 128, 128, FALSE, FALSE, 0, 42 },
+  { "ref/txt2img_dpmpp_2m_karras", "dpmpp_2m", "karras", 128, 128, FALSE, FALSE, 0, 42 },
+  { "ref/txt2img_dpmpp_2m_sde", "dpmpp_2m_sde", "normal", 128, 128, FALSE, FALSE, 0, 42 },
+  { "ref/txt2img_ddim", "ddim", "normal", 128, 128, FALSE, FALSE, 0, 42 },
+  { "ref/txt2img_heun", "heun", "normal", 128, 128, FALSE, FALSE, 0, 42 },
+  { "ref/txt2img_euler_h128_w192", "euler", "normal", 192, 128, FALSE, FALSE, 0, 43 },
 };
 
 static void
@@ -147,7 +149,7 @@ test_txt2img_fp16 (void)
 static void
 test_img2img (void)
 {
-  Case c = { "ref/img2img_euler", "euler", "normal", 128, 128, TRUE, FALSE, 0.6 };
+  Case c = { "ref/img2img_euler", "euler", "normal", 128, 128, TRUE, FALSE, 0.6, 42 };
   run_case (&c, SF_PRECISION_FP32, 1e-3);
   run_case (&c, SF_PRECISION_FP16, 1e-2);
 }
@@ -155,8 +157,8 @@ test_img2img (void)
 static void
 test_inpaint (void)
 {
-  Case full = { "ref/inpaint_euler_strength_1_0", "euler", "normal", 128, 128, FALSE, TRUE, 1.0 };
-  Case partial = { "ref/inpaint_euler_strength_0_75", "euler", "normal", 128, 128, FALSE, TRUE, 0.75 };
+  Case full = { "ref/inpaint_euler_strength_1_0", "euler", "normal", 128, 128, FALSE, TRUE, 1.0, 42 };
+  Case partial = { "ref/inpaint_euler_strength_0_75", "euler", "normal", 128, 128, FALSE, TRUE, 0.75, 42 };
   run_case (&full, SF_PRECISION_FP32, 1e-3);
   run_case (&partial, SF_PRECISION_FP32, 1e-3);
 }

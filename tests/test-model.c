@@ -51,9 +51,10 @@ check_prompt (SfSdxl *sdxl, const char *prompt, const char *negative, const char
 {
   g_autoptr (GError) error = NULL;
   g_auto (SfConditioning) c = { 0 };
-  g_assert_true (sf_sdxl_encode_prompt (sdxl, prompt, negative, SF_PROMPT_WEIGHTING_A1111, &c,
-                                        NULL, &error));
+  gboolean ok = sf_sdxl_encode_prompt (sdxl, prompt, negative, SF_PROMPT_WEIGHTING_A1111, &c,
+                                        NULL, &error);
   g_assert_no_error (error);
+  g_assert_true (ok);
   g_autoptr (SfNpy) cond = load_ref (cond_file);
   g_autoptr (SfNpy) pooled = load_ref (pooled_file);
   g_assert_cmpuint ((gsize) c.tokens * c.context_dim, ==, cond->count);
@@ -117,9 +118,10 @@ test_prompt_weighting_matches_a1111 (void)
   g_autoptr (SfSdxl) sdxl = open_model ("tiny-sdxl.safetensors", SF_PRECISION_FP32);
   g_autoptr (GError) error = NULL;
   g_auto (SfConditioning) c = { 0 };
-  g_assert_true (sf_sdxl_encode_prompt (sdxl, "a (red:1.5) cat on a [blue] chair", NULL,
-                                        SF_PROMPT_WEIGHTING_A1111, &c, NULL, &error));
+  gboolean ok = sf_sdxl_encode_prompt (sdxl, "a (red:1.5) cat on a [blue] chair", NULL,
+                                        SF_PROMPT_WEIGHTING_A1111, &c, NULL, &error);
   g_assert_no_error (error);
+  g_assert_true (ok);
   g_autoptr (SfNpy) expected = load_ref ("ref/weighting/a1111_per_encoder.npy");
   sf_assert_close (c.cond, expected->f32, expected->count, FP32_TOLERANCE);
 
@@ -139,9 +141,10 @@ test_long_prompt_makes_windows (void)
   for (int i = 0; i < 60; i++)
     g_string_append (prompt, "red cat, ");
   g_auto (SfConditioning) c = { 0 };
-  g_assert_true (sf_sdxl_encode_prompt (sdxl, prompt->str, "blurry", SF_PROMPT_WEIGHTING_A1111,
-                                        &c, NULL, &error));
+  gboolean ok = sf_sdxl_encode_prompt (sdxl, prompt->str, "blurry", SF_PROMPT_WEIGHTING_A1111,
+                                        &c, NULL, &error);
   g_assert_no_error (error);
+  g_assert_true (ok);
   /* 180 tokens: three windows; the one-window negative is padded to three. */
   g_assert_cmpint (c.windows, ==, 3);
   g_assert_cmpint (c.tokens, ==, 3 * 77);
@@ -178,9 +181,10 @@ check_unet (const char *model, SfPrecision precision, const char *sample_file,
   g_assert_no_error (error);
   float timesteps[2] = { 751.0f, 751.0f };
   g_autofree float *out = g_new (float, eps->count);
-  g_assert_true (sf_unet_pass_run (pass, sample->f32, timesteps, context->f32, pooled->f32,
-                                   time_ids->f32, out, NULL, &error));
+  gboolean ok = sf_unet_pass_run (pass, sample->f32, timesteps, context->f32, pooled->f32,
+                                   time_ids->f32, out, NULL, &error);
   g_assert_no_error (error);
+  g_assert_true (ok);
   sf_assert_close (out, eps->f32, eps->count, tolerance);
 
   /* Replaying the recorded pass gives the same result. */
@@ -236,9 +240,10 @@ check_decode (SfPrecision precision, const char *in_file, const char *out_file, 
   g_autoptr (SfNpy) latent = load_ref (in_file);
   g_autoptr (SfNpy) image = load_ref (out_file);
   g_autofree float *out = g_new (float, image->count);
-  g_assert_true (sf_vae_decode (vae, latent->f32, (int) latent->shape[2], (int) latent->shape[3],
-                                out, NULL, &error));
+  gboolean ok = sf_vae_decode (vae, latent->f32, (int) latent->shape[2], (int) latent->shape[3],
+                                out, NULL, &error);
   g_assert_no_error (error);
+  g_assert_true (ok);
   sf_assert_close (out, image->f32, image->count, tolerance);
 }
 
@@ -271,40 +276,67 @@ test_vae_encode (void)
       g_autoptr (SfNpy) mean = load_ref ("ref/vae/encode_mean.npy");
       g_autoptr (SfNpy) logvar = load_ref ("ref/vae/encode_logvar.npy");
       g_autofree float *moments = g_new (float, 2 * mean->count);
-      g_assert_true (sf_vae_encode (vae, image->f32, (int) image->shape[2], (int) image->shape[3],
-                                    moments, NULL, &error));
+      gboolean ok = sf_vae_encode (vae, image->f32, (int) image->shape[2], (int) image->shape[3],
+                                    moments, NULL, &error);
       g_assert_no_error (error);
+      g_assert_true (ok);
       sf_assert_close (moments, mean->f32, mean->count, FP32_TOLERANCE);
       sf_assert_close (moments + mean->count, logvar->f32, logvar->count, FP32_TOLERANCE);
     }
 }
 
-/* Tiles of 8 latent pixels with 4 of overlap against one pass over the
- * whole 16×16 latent: within 2/255 everywhere once mapped to [0, 1]. */
+/* The banded path (for images too large for one pass) against one pass:
+ * bands of 8 rows at every resolution, so every layer is split. The issue
+ * asks for ≤ 2/255 in [0, 1]; exact GroupNorm statistics and halos make it
+ * float rounding only. */
 static void
-test_vae_tiled_decode_is_seamless (void)
+test_vae_banded_decode_is_seamless (void)
 {
   g_autoptr (SfSdxl) sdxl = open_model ("tiny-sdxl.safetensors", SF_PRECISION_FP32);
   g_autoptr (GError) error = NULL;
   SfVae *vae = sf_sdxl_get_vae (sdxl, &error);
   g_assert_no_error (error);
-  g_autoptr (SfNpy) latent = load_ref ("ref/vae/decode_in.npy");
-  gsize count = 3 * 128 * 128;
+  g_autoptr (SfNpy) latent = load_ref ("ref/vae/decode_wide_in.npy");
+  g_autoptr (SfNpy) expected = load_ref ("ref/vae/decode_wide_out.npy");
+  gsize count = expected->count;
   g_autofree float *whole = g_new (float, count);
-  g_autofree float *tiled = g_new (float, count);
-  sf_vae_set_tiling (vae, 16, 0);
-  g_assert_true (sf_vae_decode (vae, latent->f32, 16, 16, whole, NULL, &error));
-  sf_vae_set_tiling (vae, 8, 4);
-  g_assert_true (sf_vae_decode (vae, latent->f32, 16, 16, tiled, NULL, &error));
+  g_autofree float *banded = g_new (float, count);
+  sf_vae_set_band_rows (vae, 0);
+  gboolean ok = sf_vae_decode (vae, latent->f32, 16, 24, whole, NULL, &error);
   g_assert_no_error (error);
+  g_assert_true (ok);
+  sf_vae_set_band_rows (vae, 8);
+  ok = sf_vae_decode (vae, latent->f32, 16, 24, banded, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
   double worst = 0;
   for (gsize i = 0; i < count; i++)
     {
-      double a = CLAMP (whole[i] * 0.5 + 0.5, 0.0, 1.0), b = CLAMP (tiled[i] * 0.5 + 0.5, 0.0, 1.0);
+      double a = CLAMP (whole[i] * 0.5 + 0.5, 0.0, 1.0), b = CLAMP (banded[i] * 0.5 + 0.5, 0.0, 1.0);
       worst = MAX (worst, fabs (a - b));
     }
-  g_test_message ("tiled vs whole decode: max abs difference %.5f (%.2f/255)", worst, worst * 255);
+  g_test_message ("banded vs whole decode: max abs difference %.3g (%.4f/255)", worst, worst * 255);
   g_assert_cmpfloat (worst, <=, 2.0 / 255.0);
+  sf_assert_close (banded, expected->f32, count, FP32_TOLERANCE);
+}
+
+static void
+test_vae_banded_encode_matches (void)
+{
+  g_autoptr (SfSdxl) sdxl = open_model ("tiny-sdxl.safetensors", SF_PRECISION_FP32);
+  g_autoptr (GError) error = NULL;
+  SfVae *vae = sf_sdxl_get_vae (sdxl, &error);
+  g_assert_no_error (error);
+  g_autoptr (SfNpy) image = load_ref ("ref/vae/encode_in.npy");
+  g_autoptr (SfNpy) mean = load_ref ("ref/vae/encode_mean.npy");
+  g_autoptr (SfNpy) logvar = load_ref ("ref/vae/encode_logvar.npy");
+  g_autofree float *moments = g_new (float, 2 * mean->count);
+  sf_vae_set_band_rows (vae, 8);
+  gboolean ok = sf_vae_encode (vae, image->f32, 128, 128, moments, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  sf_assert_close (moments, mean->f32, mean->count, FP32_TOLERANCE);
+  sf_assert_close (moments + mean->count, logvar->f32, logvar->count, FP32_TOLERANCE);
 }
 
 int
@@ -322,6 +354,7 @@ main (int argc, char **argv)
   sf_test_add ("/model/vae/decode-matches-diffusers-fp32", test_vae_decode_fp32);
   sf_test_add ("/model/vae/decode-matches-diffusers-fp16", test_vae_decode_fp16);
   sf_test_add ("/model/vae/encode-matches-diffusers", test_vae_encode);
-  sf_test_add ("/model/vae/tiled-decode-is-seamless", test_vae_tiled_decode_is_seamless);
+  sf_test_add ("/model/vae/banded-decode-is-seamless", test_vae_banded_decode_is_seamless);
+  sf_test_add ("/model/vae/banded-encode-matches-diffusers", test_vae_banded_encode_matches);
   return sf_test_run ();
 }
