@@ -9,6 +9,11 @@ static const struct {
 } SUBCOMMANDS[] = {
   { "info", sf_cli_info },
   { "make-checkpoint", sf_cli_make_checkpoint },
+  { "generate", sf_cli_generate },
+  { "unet", sf_cli_unet },
+  { "vae-decode", sf_cli_vae_decode },
+  { "vae-encode", sf_cli_vae_encode },
+  { "encode-prompt", sf_cli_encode_prompt },
   { "history", sf_cli_history },
   { "tokenize", sf_cli_tokenize },
 };

@@ -21,6 +21,11 @@ gboolean sf_cli_parse (const char *subcommand, const char *summary, GOptionEntry
 
 int sf_cli_info (int argc, char **argv);
 int sf_cli_make_checkpoint (int argc, char **argv);
+int sf_cli_generate (int argc, char **argv);
+int sf_cli_unet (int argc, char **argv);
+int sf_cli_vae_decode (int argc, char **argv);
+int sf_cli_vae_encode (int argc, char **argv);
+int sf_cli_encode_prompt (int argc, char **argv);
 int sf_cli_history (int argc, char **argv);
 int sf_cli_tokenize (int argc, char **argv);
 
