@@ -408,6 +408,12 @@ sf_generate (SfSdxl *model, const SfGenerateParams *params, float *image,
       denoiser_clear (&d);
       return FALSE;
     }
+  int64_t ids_shape[2] = { 1, sf_sdxl_is_refiner (model) ? 5 : 6 };
+  if (!dump (params, "time_ids.npy", d.time_ids + ids_shape[1], 2, ids_shape, error))
+    {
+      denoiser_clear (&d);
+      return FALSE;
+    }
   if (mask_latent)
     {
       if (d.in_channels == 9)
