@@ -17,6 +17,8 @@ static const SfKernel PERMUTE_VEC4 = { "permute@vec4", "tb", 72 };
 static const SfKernel PERMUTE_SCALAR = { "permute@scalar", "tb", 72 };
 static const SfKernel COPY_INTO_VEC4 = { "copy_into@vec4", "tb", 40 };
 static const SfKernel COPY_INTO_SCALAR = { "copy_into@scalar", "tb", 40 };
+static const SfKernel COPY_WINDOW_VEC4 = { "copy_window@vec4", "tb", 28 };
+static const SfKernel COPY_WINDOW_SCALAR = { "copy_window@scalar", "tb", 28 };
 
 gboolean
 sf_op_upsample_nearest2x (SfStream *stream, const SfTensor *x, SfTensor *out, GError **error)
@@ -294,4 +296,53 @@ sf_op_copy_into (SfStream *stream, const SfTensor *x, SfTensor *out, int dim, in
       first += count;
     }
   return TRUE;
+}
+
+gboolean
+sf_op_copy_window (SfStream *stream, const SfTensor *x, int dim, int64_t offset, SfTensor *out,
+                   GError **error)
+{
+  const char *op = "copy_window";
+  if (!sf_op_check_f32 (op, "x", x, error) || !sf_op_check_f32 (op, "out", out, error)
+      || !sf_op_check_no_overlap (op, "out", out, "x", x, FALSE, error))
+    return FALSE;
+  g_autofree char *tx = sf_tensor_describe (x);
+  g_autofree char *to = sf_tensor_describe (out);
+  if (dim < 0 || dim >= x->ndim)
+    return sf_op_fail (error, op, "dimension %d is not one of x %s's", dim, tx);
+  gboolean ok = x->ndim == out->ndim && offset >= 0 && offset + out->shape[dim] <= x->shape[dim];
+  for (int i = 0; i < x->ndim && ok; i++)
+    ok = i == dim || x->shape[i] == out->shape[i];
+  if (!ok)
+    return sf_op_fail (error, op, "out %s is not a window of x %s at %" G_GINT64_FORMAT
+                       " along dimension %d", to, tx, offset, dim);
+  if (sf_tensor_numel (out) == 0)
+    return TRUE;
+  uint64_t inner = 1;
+  for (int i = dim + 1; i < x->ndim; i++)
+    inner *= (uint64_t) x->shape[i];
+  uint64_t x_row = (uint64_t) x->shape[dim] * inner, out_row = (uint64_t) out->shape[dim] * inner;
+  uint64_t start = (uint64_t) offset * inner;
+  guint width = x_row % 4 == 0 && out_row % 4 == 0 && start % 4 == 0 ? 4 : 1;
+  uint64_t count = (uint64_t) sf_tensor_numel (out) / width;
+  if (!sf_op_check_texel_view (op, "x", x, width, error))
+    return FALSE;
+  if (sf_tensor_bytes (out) > sf_op_binding_limit (sf_stream_get_device (stream))
+      || count > G_MAXUINT32 || x_row / width > G_MAXUINT32)
+    return sf_op_fail (error, op, "out %s is larger than one binding", to);
+  struct {
+    SfDivisor out_row;
+    uint32_t x_row, offset, count;
+  } push = {
+    sf_op_divisor ((uint32_t) (out_row / width)), (uint32_t) (x_row / width),
+    (uint32_t) (start / width), (uint32_t) count,
+  };
+  SfBinding bindings[] = { sf_tensor_bind_texels (x, width), sf_tensor_bind_buffer (out, TRUE) };
+  SfDispatch dispatch = {
+    .kernel = width == 4 ? &COPY_WINDOW_VEC4 : &COPY_WINDOW_SCALAR,
+    .bindings = bindings, .push = &push, .label = "copy_window",
+    .bytes = (double) sf_tensor_bytes (out) * 2,
+  };
+  sf_op_groups_1d (count, 64, dispatch.groups);
+  return sf_stream_dispatch (stream, &dispatch, error);
 }

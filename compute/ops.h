@@ -72,6 +72,12 @@ gboolean sf_op_permute (SfStream *stream, const SfTensor *x, const int *perm, Sf
 gboolean sf_op_copy_into (SfStream *stream, const SfTensor *x, SfTensor *out, int dim,
                           int64_t offset, GError **error);
 
+/* The mirror of copy_into: out = the window of x that starts at element
+ * @offset along dimension @dim (other dims equal). The UNet crops an
+ * upsampled tensor to its skip connection's size with it (odd sizes). */
+gboolean sf_op_copy_window (SfStream *stream, const SfTensor *x, int dim, int64_t offset,
+                            SfTensor *out, GError **error);
+
 /* out [T, D] = table [V, D] rows at ids [T] (i32); ids out of range give
  * zero rows. table: f16 or f32 plain. */
 gboolean sf_op_embedding (SfStream *stream, const SfTensor *table, const SfTensor *ids,

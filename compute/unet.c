@@ -529,6 +529,21 @@ record_forward (SfUnetPass *pass, GError **error)
         {
           g_autoptr (SfTensor) up = sf_graph_upsample2x (g, x);
           sf_tensor_free (x);
+          /* Odd sizes: the downsampling rounded up, so the upsampled tensor
+           * is one row or column larger than the skip it meets; cropping
+           * equals diffusers' nearest interpolation to the skip's size. */
+          const SfTensor *next = skips->len ? skips->pdata[skips->len - 1] : NULL;
+          for (int dim = 1; dim <= 2 && up && next; dim++)
+            if (up->shape[dim] != next->shape[dim])
+              {
+                int64_t shape[4] = { up->shape[0], up->shape[1], up->shape[2], up->shape[3] };
+                shape[dim] = next->shape[dim];
+                SfTensor *cropped = sf_graph_new (g, 4, shape);
+                if (cropped && !sf_op_copy_window (g->stream, up, dim, 0, cropped, &g->error))
+                  g_clear_pointer (&cropped, sf_tensor_free);
+                g_clear_pointer (&up, sf_tensor_free);
+                up = cropped;
+              }
           x = sf_graph_conv (g, up, block->up_w, block->up_b, NULL, 1);
         }
     }
@@ -547,14 +562,13 @@ sf_unet_pass_new (SfUnet *unet, int batch, int height, int width, int context_to
 {
   const SfUnetInfo *info = &unet->info;
   int64_t pooled_dim = info->adm_channels - (int64_t) time_ids * time_id_dim;
-  int down = 1 << (info->levels - 1);
-  if (batch < 1 || height < 1 || width < 1 || height % down || width % down || context_tokens < 1
-      || time_ids < 1 || time_id_dim < 2 || pooled_dim < 1)
+  if (batch < 1 || height < 1 || width < 1 || context_tokens < 1 || time_ids < 1
+      || time_id_dim < 2 || pooled_dim < 1)
     {
       g_set_error (error, SF_VK_ERROR, SF_VK_ERROR_INVALID,
-                   "A UNet pass needs a latent whose sides are multiples of %d (got %d×%d), "
-                   "and time ids that fit the add-embedding (%d ids × %d of %d)",
-                   down, height, width, time_ids, time_id_dim, info->adm_channels);
+                   "A UNet pass needs a latent (got %d×%d) and time ids that fit the "
+                   "add-embedding (%d ids × %d of %d)",
+                   height, width, time_ids, time_id_dim, info->adm_channels);
       return NULL;
     }
   g_autoptr (SfUnetPass) pass = g_new0 (SfUnetPass, 1);

@@ -203,6 +203,16 @@ test_unet_base_fp32 (void)
                 "ref/unet/base_time_ids.npy", "ref/unet/base_eps.npy", FP32_TOLERANCE);
 }
 
+/* Latent sides that halve to odd sizes: the upsampled tensors are cropped
+ * to their skips' sizes, as diffusers' forward_upsample_size does. */
+static void
+test_unet_odd_sizes (void)
+{
+  check_unet ("tiny-sdxl.safetensors", SF_PRECISION_FP32, "ref/unet/base_odd_sample.npy",
+              "ref/unet/base_context.npy", "ref/unet/base_text_embeds.npy",
+              "ref/unet/base_odd_time_ids.npy", "ref/unet/base_odd_eps.npy", FP32_TOLERANCE);
+}
+
 static void
 test_unet_base_fp16 (void)
 {
@@ -349,6 +359,7 @@ main (int argc, char **argv)
   sf_test_add ("/model/prompt/long-prompts-make-windows", test_long_prompt_makes_windows);
   sf_test_add ("/model/unet/base-matches-diffusers-fp32", test_unet_base_fp32);
   sf_test_add ("/model/unet/base-matches-diffusers-fp16", test_unet_base_fp16);
+  sf_test_add ("/model/unet/odd-latent-sides-match-diffusers", test_unet_odd_sizes);
   sf_test_add ("/model/unet/inpainting-9-channels-matches-diffusers", test_unet_inpaint_9ch);
   sf_test_add ("/model/unet/refiner-matches-diffusers", test_unet_refiner);
   sf_test_add ("/model/vae/decode-matches-diffusers-fp32", test_vae_decode_fp32);

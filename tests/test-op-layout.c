@@ -260,6 +260,63 @@ test_copy_into (void)
   check_copy_into (arena, &rng, 4, (int64_t[]) { 1, 96, 96, 4 }, 1, 64, 32);
 }
 
+/* out = the window of x at @offset along @dim, @size wide. */
+static void
+check_copy_window (SfArena *arena, SfTestRng *rng, int ndim, const int64_t *x_shape, int dim,
+                   int64_t size, int64_t offset)
+{
+  int64_t out_shape[4];
+  memcpy (out_shape, x_shape, ndim * sizeof (int64_t));
+  out_shape[dim] = size;
+  gsize count = op_test_numel (ndim, x_shape), out_count = op_test_numel (ndim, out_shape);
+  g_autofree float *input = numbered (rng, count);
+  g_autofree float *expected = g_new (float, MAX (out_count, 1));
+  gsize outer = op_test_numel (dim, x_shape);
+  gsize inner = op_test_numel (ndim - dim - 1, x_shape + dim + 1);
+  for (gsize r = 0; r < outer; r++)
+    memcpy (expected + r * size * inner, input + (r * x_shape[dim] + offset) * inner,
+            size * inner * sizeof (float));
+  g_autoptr (SfTensor) xt = op_test_tensor (arena, SF_DTYPE_F32, ndim, x_shape, input);
+  g_autoptr (SfTensor) out = op_test_tensor (arena, SF_DTYPE_F32, ndim, out_shape, NULL);
+  g_autoptr (SfStream) stream = sf_stream_new (sf_test_device (), NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (sf_op_copy_window (stream, xt, dim, offset, out, &error));
+  g_assert_no_error (error);
+  op_test_run (stream);
+  g_autofree float *actual = op_test_download (out);
+  g_autofree char *text = op_test_shape_text (ndim, x_shape);
+  g_autofree char *what = g_strdup_printf ("%s dim %d [%" G_GINT64_FORMAT ", +%" G_GINT64_FORMAT
+                                           ")", text, dim, offset, size);
+  assert_equal (actual, expected, out_count, what);
+}
+
+static void
+test_copy_window (void)
+{
+  g_autoptr (SfArena) arena = sf_arena_new (sf_test_device (), "test");
+  SfTestRng rng;
+  sf_test_rng_init (&rng, 9);
+  const int64_t odd[] = { 3, 5, 7, 9 }, even[] = { 2, 6, 4, 8 };
+  for (int dim = 0; dim < 4; dim++)
+    {
+      check_copy_window (arena, &rng, 4, odd, dim, odd[dim] - 2, 1);
+      check_copy_window (arena, &rng, 4, odd, dim, 1, odd[dim] - 1);
+      check_copy_window (arena, &rng, 4, even, dim, even[dim] / 2, even[dim] / 2);
+      check_copy_window (arena, &rng, 4, even, dim, even[dim], 0);
+    }
+  /* The UNet's crop: an upsampled [2, 8, 14, 64] to its skip's 7 rows. */
+  check_copy_window (arena, &rng, 4, (int64_t[]) { 2, 8, 14, 64 }, 1, 7, 0);
+  check_copy_window (arena, &rng, 4, (int64_t[]) { 2, 7, 14, 64 }, 2, 13, 0);
+
+  /* A window that does not fit is an error. */
+  g_autoptr (SfTensor) x = op_test_tensor (arena, SF_DTYPE_F32, 2, (int64_t[]) { 4, 4 }, NULL);
+  g_autoptr (SfTensor) out = op_test_tensor (arena, SF_DTYPE_F32, 2, (int64_t[]) { 4, 3 }, NULL);
+  g_autoptr (SfStream) stream = sf_stream_new (sf_test_device (), NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_false (sf_op_copy_window (stream, x, 1, 2, out, &error));
+  g_assert_error (error, SF_VK_ERROR, SF_VK_ERROR_INVALID);
+}
+
 /* With bindings limited to a few KiB the ops write in many slices (and
  * copy_into in pieces of rows); results must not change. */
 static void
@@ -326,6 +383,7 @@ main (int argc, char **argv)
   sf_test_add ("/op/permute/handles-every-order-of-four-dims", test_permute_all_orders);
   sf_test_add ("/op/permute/handles-common-layouts", test_permute_common_layouts);
   sf_test_add ("/op/copy-into/writes-a-window-along-each-dim", test_copy_into);
+  sf_test_add ("/op/layout/copy-window-takes-a-window", test_copy_window);
   sf_test_add ("/op/layout/slices-outputs-larger-than-a-binding",
                test_layout_ops_slice_large_outputs);
   sf_test_add ("/op/layout/refuses-bad-shapes", test_bad_layouts_are_refused);

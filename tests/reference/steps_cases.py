@@ -217,6 +217,23 @@ def case_unet(pipe, w, args, conds):
                    "time_ids": w.npy("unet/base_time_ids.npy", tid),
                    "eps": w.npy("unet/base_eps.npy", eps)}
 
+    # Odd latent sides: 10x14 -> 5x7 -> 3x4 on the way down, so diffusers
+    # upsamples to the skip's size (forward_upsample_size). Its own
+    # generator, so the other cases' draws stay as they were.
+    g_odd = torch.Generator().manual_seed(1236)
+    sample_odd = torch.randn([2, 4, 10, 14], generator=g_odd)
+    tid_odd = torch.tensor([[80.0, 112.0, 0.0, 0.0, 80.0, 112.0]] * 2)
+    with torch.no_grad():
+        eps_odd = pipe.unet(sample_odd, t, encoder_hidden_states=ctx,
+                            added_cond_kwargs={"text_embeds": te, "time_ids": tid_odd}).sample
+    print("unet eps (odd sides)", stats(eps_odd))
+    res["base_odd"] = {"model": "tiny-sdxl", "note": "latent 10x14: odd sizes below, upsampled to the skips' sizes",
+                       "sample": w.npy("unet/base_odd_sample.npy", sample_odd), "timestep": 751.0,
+                       "encoder_hidden_states": res["base"]["encoder_hidden_states"],
+                       "text_embeds": res["base"]["text_embeds"],
+                       "time_ids": w.npy("unet/base_odd_time_ids.npy", tid_odd),
+                       "eps": w.npy("unet/base_odd_eps.npy", eps_odd)}
+
     def load_unet(fn, cfg):
         sd = load_file(os.path.join(args.out, fn))
         ckpt = {k: v.float() for k, v in sd.items() if k.startswith("model.diffusion_model.")}
