@@ -32,6 +32,12 @@ sf_test_init (int *argc, char ***argv)
   g_setenv ("SFUMATO_VALIDATE", "1", FALSE);
 }
 
+gboolean
+sf_test_quick (void)
+{
+  return g_getenv ("SF_TEST_QUICK") != NULL;
+}
+
 SfDevice *
 sf_test_device (void)
 {

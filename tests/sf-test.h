@@ -20,6 +20,11 @@ void sf_test_add (const char *path, void (*func) (void));
  * spoke during teardown (leaks are reported at vkDestroyDevice). */
 int sf_test_run (void);
 
+/* TRUE under sanitizers (SF_TEST_QUICK is set): tests then check fewer
+ * and smaller cases, since the driver's shader compiler and the validation
+ * layer run many times slower on the sanitizer's allocator. */
+gboolean sf_test_quick (void);
+
 /* The program's device, opened on first use (aborts the test if none). */
 SfDevice *sf_test_device (void);
 
