@@ -48,8 +48,9 @@ def main():
 
     refenv.setup_paths(args.checkouts, args.scratch or os.path.join(args.checkouts, "scratch"))
     refenv.apply_patches()
+    import json
+    import struct
     import torch
-    from safetensors import safe_open
     from diffusers import UNet2DConditionModel
     from diffusers.pipelines.stable_diffusion.convert_from_ckpt import convert_ldm_unet_checkpoint
     import tiny_models as tm
@@ -57,13 +58,24 @@ def main():
     torch.manual_seed(0)
     torch.set_num_threads(os.cpu_count() or 1)
     config = dict(tm.SDXL_BASE_UNET)
-    with safe_open(args.checkpoint, framework="pt") as f:
-        unet_sd = {k: f.get_tensor(k).float() for k in f.keys() if k.startswith("model.diffusion_model.")}
+    # The file's tensors memory-mapped (fp16, zero-copy): only the fp32 model
+    # itself takes memory (~10 GB); load_state_dict casts while copying.
+    with open(args.checkpoint, "rb") as f:
+        header_len = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(header_len))
+    data = np.memmap(args.checkpoint, dtype=np.uint8, mode="r", offset=8 + header_len)
+    dtypes = {"F16": np.float16, "F32": np.float32}
+    unet_sd = {}
+    for name, info in header.items():
+        if not name.startswith("model.diffusion_model."):
+            continue
+        begin, end = info["data_offsets"]
+        array = data[begin:end].view(dtypes[info["dtype"]]).reshape(info["shape"])
+        unet_sd[name] = torch.from_numpy(array)
     converted = convert_ldm_unet_checkpoint(unet_sd, config)
-    del unet_sd
     unet = UNet2DConditionModel(**config)
-    missing, unexpected = unet.load_state_dict(converted, strict=True), None
-    del converted
+    unet.load_state_dict(converted, strict=True)
+    del converted, unet_sd, data
     unet.eval()
 
     s = args.size
