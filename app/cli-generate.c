@@ -26,18 +26,6 @@ print_progress (const SfGenerateProgress *p, gpointer data)
   fprintf (stderr, "step %d/%d  %.2f s/it  %.1f s\n", p->step, p->total, step, total);
 }
 
-/* Straight RGBA8 → [1, 3, H, W] in [0, 1]. */
-static float *
-image_planes (const SfImage *image)
-{
-  gsize pixels = (gsize) image->width * image->height;
-  float *planes = g_new (float, 3 * pixels);
-  for (gsize i = 0; i < pixels; i++)
-    for (int c = 0; c < 3; c++)
-      planes[c * pixels + i] = image->pixels[i * 4 + c] / 255.0f;
-  return planes;
-}
-
 /* White (in the red channel, or opaque alpha of a transparent-background
  * mask) repaints, as A1111's masks. */
 static float *
@@ -54,20 +42,6 @@ mask_plane (const SfImage *image)
       plane[i] = (uses_alpha ? p[3] * (p[0] / 255.0f) : p[0]) / 255.0f;
     }
   return plane;
-}
-
-static GBytes *
-planes_to_rgba (const float *planes, int width, int height)
-{
-  gsize pixels = (gsize) width * height;
-  guint8 *rgba = g_malloc (pixels * 4);
-  for (gsize i = 0; i < pixels; i++)
-    {
-      for (int c = 0; c < 3; c++)
-        rgba[i * 4 + c] = (guint8) (CLAMP (planes[c * pixels + i], 0.0f, 1.0f) * 255.0f + 0.5f);
-      rgba[i * 4 + 3] = 255;
-    }
-  return g_bytes_new_take (rgba, pixels * 4);
 }
 
 static char *
@@ -173,7 +147,7 @@ sf_cli_generate (int argc, char **argv)
       if (init->width != width || init->height != height)
         return sf_cli_fail ("generate", "%s is %d×%d but the image to make is %d×%d",
                             init_path, init->width, init->height, width, height);
-      params.init_image = init_planes = image_planes (init);
+      params.init_image = init_planes = sf_rgba_to_planes (init->pixels, init->width, init->height);
     }
   if (mask_path)
     {
@@ -217,7 +191,7 @@ sf_cli_generate (int argc, char **argv)
   g_autofree float *image = g_new (float, 3 * (gsize) params.width * params.height);
   if (!sf_generate (model, &params, image, NULL, &error))
     return sf_cli_fail ("generate", "%s", error->message);
-  g_autoptr (GBytes) rgba = planes_to_rgba (image, params.width, params.height);
+  g_autoptr (GBytes) rgba = sf_planes_to_rgba (image, params.width, params.height);
   g_autofree char *text = parameters_text (model, &params, refiner);
   const char *chunks[] = { "parameters", text, NULL };
   if (!sf_png_save (output, g_bytes_get_data (rgba, NULL), params.width, params.height,

@@ -9,13 +9,7 @@
 static void
 print_tensor (const SfArchTensor *t, gpointer data)
 {
-  GPtrArray *lines = data;
-  GString *line = g_string_new (NULL);
-  g_string_append_printf (line, "%s\t%s\t[", t->name, t->int64 ? "I64" : "F16");
-  for (int i = 0; i < t->ndim; i++)
-    g_string_append_printf (line, "%s%" G_GINT64_FORMAT, i ? "," : "", t->shape[i]);
-  g_string_append_c (line, ']');
-  g_ptr_array_add (lines, g_string_free (line, FALSE));
+  g_ptr_array_add (data, sf_arch_tensor_describe (t));
 }
 
 static gint

@@ -238,32 +238,6 @@ ensure_models (SfEngine *engine, const SfEngineRequest *r, GError **error)
   return TRUE;
 }
 
-static float *
-rgba_to_planes (GBytes *rgba, int width, int height)
-{
-  gsize pixels = (gsize) width * height;
-  const guint8 *p = g_bytes_get_data (rgba, NULL);
-  float *planes = g_new (float, 3 * pixels);
-  for (gsize i = 0; i < pixels; i++)
-    for (int c = 0; c < 3; c++)
-      planes[c * pixels + i] = p[i * 4 + c] / 255.0f;
-  return planes;
-}
-
-static GBytes *
-planes_to_rgba (const float *planes, int width, int height)
-{
-  gsize pixels = (gsize) width * height;
-  guint8 *p = g_malloc (pixels * 4);
-  for (gsize i = 0; i < pixels; i++)
-    {
-      for (int c = 0; c < 3; c++)
-        p[i * 4 + c] = (guint8) (CLAMP (planes[c * pixels + i], 0.0f, 1.0f) * 255.0f + 0.5f);
-      p[i * 4 + 3] = 255;
-    }
-  return g_bytes_new_take (p, pixels * 4);
-}
-
 static gboolean
 check_request (const SfEngineRequest *r, GError **error)
 {
@@ -315,7 +289,8 @@ run_job (SfEngine *engine, Job *job, GError **error)
       params.progress = on_progress;
       params.progress_data = job;
       if (r->init_rgba)
-        params.init_image = init = rgba_to_planes (r->init_rgba, r->width, r->height);
+        params.init_image = init = sf_rgba_to_planes (g_bytes_get_data (r->init_rgba, NULL),
+                                                        r->width, r->height);
       if (r->mask)
         {
           gsize pixels = (gsize) r->width * r->height;
@@ -340,7 +315,7 @@ run_job (SfEngine *engine, Job *job, GError **error)
       Delivery *d = g_new0 (Delivery, 1);
       d->kind = 1;
       d->image.image = i;
-      d->image.rgba = planes_to_rgba (image, r->width, r->height);
+      d->image.rgba = sf_planes_to_rgba (image, r->width, r->height);
       d->image.width = r->width;
       d->image.height = r->height;
       d->image.seed = params.seed;

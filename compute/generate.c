@@ -488,3 +488,28 @@ sf_latent_preview_rgb (const float *latent, int h, int w, guint8 *rgb)
         rgb[i * 3 + c] = (guint8) CLAMP ((v + 1.0f) * 127.5f, 0.0f, 255.0f);
       }
 }
+
+float *
+sf_rgba_to_planes (const guint8 *rgba, int width, int height)
+{
+  gsize pixels = (gsize) width * height;
+  float *planes = g_new (float, 3 * pixels);
+  for (gsize i = 0; i < pixels; i++)
+    for (int c = 0; c < 3; c++)
+      planes[c * pixels + i] = rgba[i * 4 + c] / 255.0f;
+  return planes;
+}
+
+GBytes *
+sf_planes_to_rgba (const float *planes, int width, int height)
+{
+  gsize pixels = (gsize) width * height;
+  guint8 *rgba = g_malloc (pixels * 4);
+  for (gsize i = 0; i < pixels; i++)
+    {
+      for (int c = 0; c < 3; c++)
+        rgba[i * 4 + c] = (guint8) (CLAMP (planes[c * pixels + i], 0.0f, 1.0f) * 255.0f + 0.5f);
+      rgba[i * 4 + 3] = 255;
+    }
+  return g_bytes_new_take (rgba, pixels * 4);
+}

@@ -61,6 +61,13 @@ void sf_generate_params_init (SfGenerateParams *params);
 gboolean sf_generate (SfSdxl *model, const SfGenerateParams *params, float *image,
                       GCancellable *cancellable, GError **error);
 
+/* Straight RGBA8 pixels (rows packed) → [1, 3, H, W] planes in [0, 1];
+ * alpha is dropped. Returns: (transfer full). */
+float *sf_rgba_to_planes (const guint8 *rgba, int width, int height);
+/* [1, 3, H, W] planes in [0, 1] → opaque RGBA8, rounded.
+ * Returns: (transfer full). */
+GBytes *sf_planes_to_rgba (const float *planes, int width, int height);
+
 /* A cheap latent → RGB preview (a fixed 4×3 linear map fitted to SDXL's
  * latent space), [1, 4, h, w] → interleaved RGB8 h × w. */
 void sf_latent_preview_rgb (const float *latent, int h, int w, guint8 *rgb);

@@ -13,6 +13,7 @@ sf_weight_loader_init (SfWeightLoader *loader, SfCheckpoint *checkpoint, SfArena
   loader->checkpoint = checkpoint;
   loader->arena = arena;
   loader->matrix_dtype = matrix_dtype;
+  loader->tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) sf_tensor_free);
 }
 
 gboolean
@@ -61,13 +62,18 @@ expect_ndim (SfWeightLoader *loader, const char *name, int ndim, int lo, int hi)
   return FALSE;
 }
 
-static SfTensor *
-track (SfWeightLoader *loader, SfTensor *tensor)
+SfTensor *
+sf_weight_loader_keep (SfWeightLoader *loader, SfTensor *tensor)
 {
   if (tensor)
-    loader->bytes += sf_tensor_bytes (tensor);
+    {
+      loader->bytes += sf_tensor_bytes (tensor);
+      g_ptr_array_add (loader->tensors, tensor);
+    }
   return tensor;
 }
+
+#define track sf_weight_loader_keep
 
 gboolean
 sf_weight_exists (SfWeightLoader *loader, const char *format, ...)

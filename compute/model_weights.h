@@ -17,11 +17,18 @@ typedef struct {
   SfDType matrix_dtype;      /* linear/conv weights: f16 or f32 */
   GError *error;
   guint64 bytes;             /* uploaded so far */
+  GPtrArray *tensors;        /* every tensor loaded; the model steals it to free them */
 } SfWeightLoader;
 
 void sf_weight_loader_init (SfWeightLoader *loader, SfCheckpoint *checkpoint, SfArena *arena,
                             SfDType matrix_dtype);
+/* Moves the first error (if any) to @error. The loaded tensors stay in
+ * loader->tensors either way, for the model to take (g_steal_pointer) and
+ * free with itself. */
 gboolean sf_weight_loader_finish (SfWeightLoader *loader, GError **error);
+/* Adds a tensor made outside the sf_load_* functions to the loader's list
+ * and byte count. Returns: @tensor. */
+SfTensor *sf_weight_loader_keep (SfWeightLoader *loader, SfTensor *tensor);
 
 gboolean sf_weight_exists (SfWeightLoader *loader, const char *format, ...) G_GNUC_PRINTF (2, 3);
 

@@ -377,6 +377,17 @@ clip_g (Walker *w, const SfSdxlArch *a)
   emit (w, SF_INIT_LOGIT_SCALE, 0, 0, NULL, "%slogit_scale", p);
 }
 
+char *
+sf_arch_tensor_describe (const SfArchTensor *t)
+{
+  GString *line = g_string_new (NULL);
+  g_string_append_printf (line, "%s\t%s\t[", t->name, t->int64 ? "I64" : "F16");
+  for (int i = 0; i < t->ndim; i++)
+    g_string_append_printf (line, "%s%" G_GINT64_FORMAT, i ? "," : "", t->shape[i]);
+  g_string_append_c (line, ']');
+  return g_string_free (line, FALSE);
+}
+
 void
 sf_sdxl_arch_enumerate (const SfSdxlArch *arch,
                         void (*visit) (const SfArchTensor *tensor, gpointer data), gpointer data)

@@ -55,6 +55,10 @@ typedef struct {
   int64_t fan_in;
 } SfArchTensor;
 
+/* "name<TAB>F16<TAB>[d0,d1,...]", the form of the key lists in tests/data.
+ * Returns: (transfer full). */
+char *sf_arch_tensor_describe (const SfArchTensor *tensor);
+
 /* Calls @visit for every tensor of @arch, in a fixed order. */
 void sf_sdxl_arch_enumerate (const SfSdxlArch *arch,
                              void (*visit) (const SfArchTensor *tensor, gpointer data),

@@ -24,36 +24,26 @@ struct SfTextEncoder {
   guint64 weight_bytes;
 };
 
-static SfTensor *
-keep (SfTextEncoder *clip, SfTensor *tensor)
-{
-  if (tensor)
-    g_ptr_array_add (clip->tensors, tensor);
-  return tensor;
-}
-
-#define KEEP(expr) keep (clip, (expr))
-
 static void
 load_layer_transformers (SfTextEncoder *clip, SfWeightLoader *l, const char *p, int i, Layer *layer)
 {
   g_autofree char *b = g_strdup_printf ("%sencoder.layers.%d", p, i);
-  layer->ln1_g = KEEP (sf_load_vector (l, "%s.layer_norm1.weight", b));
-  layer->ln1_b = KEEP (sf_load_vector (l, "%s.layer_norm1.bias", b));
-  layer->q = KEEP (sf_load_linear (l, "%s.self_attn.q_proj", b));
-  layer->q_b = KEEP (sf_load_vector (l, "%s.self_attn.q_proj.bias", b));
-  layer->k = KEEP (sf_load_linear (l, "%s.self_attn.k_proj", b));
-  layer->k_b = KEEP (sf_load_vector (l, "%s.self_attn.k_proj.bias", b));
-  layer->v = KEEP (sf_load_linear (l, "%s.self_attn.v_proj", b));
-  layer->v_b = KEEP (sf_load_vector (l, "%s.self_attn.v_proj.bias", b));
-  layer->o = KEEP (sf_load_linear (l, "%s.self_attn.out_proj", b));
-  layer->o_b = KEEP (sf_load_vector (l, "%s.self_attn.out_proj.bias", b));
-  layer->ln2_g = KEEP (sf_load_vector (l, "%s.layer_norm2.weight", b));
-  layer->ln2_b = KEEP (sf_load_vector (l, "%s.layer_norm2.bias", b));
-  layer->fc1 = KEEP (sf_load_linear (l, "%s.mlp.fc1", b));
-  layer->fc1_b = KEEP (sf_load_vector (l, "%s.mlp.fc1.bias", b));
-  layer->fc2 = KEEP (sf_load_linear (l, "%s.mlp.fc2", b));
-  layer->fc2_b = KEEP (sf_load_vector (l, "%s.mlp.fc2.bias", b));
+  layer->ln1_g = sf_load_vector (l, "%s.layer_norm1.weight", b);
+  layer->ln1_b = sf_load_vector (l, "%s.layer_norm1.bias", b);
+  layer->q = sf_load_linear (l, "%s.self_attn.q_proj", b);
+  layer->q_b = sf_load_vector (l, "%s.self_attn.q_proj.bias", b);
+  layer->k = sf_load_linear (l, "%s.self_attn.k_proj", b);
+  layer->k_b = sf_load_vector (l, "%s.self_attn.k_proj.bias", b);
+  layer->v = sf_load_linear (l, "%s.self_attn.v_proj", b);
+  layer->v_b = sf_load_vector (l, "%s.self_attn.v_proj.bias", b);
+  layer->o = sf_load_linear (l, "%s.self_attn.out_proj", b);
+  layer->o_b = sf_load_vector (l, "%s.self_attn.out_proj.bias", b);
+  layer->ln2_g = sf_load_vector (l, "%s.layer_norm2.weight", b);
+  layer->ln2_b = sf_load_vector (l, "%s.layer_norm2.bias", b);
+  layer->fc1 = sf_load_linear (l, "%s.mlp.fc1", b);
+  layer->fc1_b = sf_load_vector (l, "%s.mlp.fc1.bias", b);
+  layer->fc2 = sf_load_linear (l, "%s.mlp.fc2", b);
+  layer->fc2_b = sf_load_vector (l, "%s.mlp.fc2.bias", b);
 }
 
 /* OpenCLIP fuses q, k, v into in_proj_weight [3D, D] (rows q, then k, then v). */
@@ -62,22 +52,22 @@ load_layer_openclip (SfTextEncoder *clip, SfWeightLoader *l, const char *p, int 
 {
   g_autofree char *b = g_strdup_printf ("%stransformer.resblocks.%d", p, i);
   int64_t d = clip->hidden;
-  layer->ln1_g = KEEP (sf_load_vector (l, "%s.ln_1.weight", b));
-  layer->ln1_b = KEEP (sf_load_vector (l, "%s.ln_1.bias", b));
-  layer->q = KEEP (sf_load_matrix_rows (l, 0, d, "%s.attn.in_proj_weight", b));
-  layer->k = KEEP (sf_load_matrix_rows (l, d, d, "%s.attn.in_proj_weight", b));
-  layer->v = KEEP (sf_load_matrix_rows (l, 2 * d, d, "%s.attn.in_proj_weight", b));
-  layer->q_b = KEEP (sf_load_vector_range (l, 0, d, "%s.attn.in_proj_bias", b));
-  layer->k_b = KEEP (sf_load_vector_range (l, d, d, "%s.attn.in_proj_bias", b));
-  layer->v_b = KEEP (sf_load_vector_range (l, 2 * d, d, "%s.attn.in_proj_bias", b));
-  layer->o = KEEP (sf_load_linear (l, "%s.attn.out_proj", b));
-  layer->o_b = KEEP (sf_load_vector (l, "%s.attn.out_proj.bias", b));
-  layer->ln2_g = KEEP (sf_load_vector (l, "%s.ln_2.weight", b));
-  layer->ln2_b = KEEP (sf_load_vector (l, "%s.ln_2.bias", b));
-  layer->fc1 = KEEP (sf_load_linear (l, "%s.mlp.c_fc", b));
-  layer->fc1_b = KEEP (sf_load_vector (l, "%s.mlp.c_fc.bias", b));
-  layer->fc2 = KEEP (sf_load_linear (l, "%s.mlp.c_proj", b));
-  layer->fc2_b = KEEP (sf_load_vector (l, "%s.mlp.c_proj.bias", b));
+  layer->ln1_g = sf_load_vector (l, "%s.ln_1.weight", b);
+  layer->ln1_b = sf_load_vector (l, "%s.ln_1.bias", b);
+  layer->q = sf_load_matrix_rows (l, 0, d, "%s.attn.in_proj_weight", b);
+  layer->k = sf_load_matrix_rows (l, d, d, "%s.attn.in_proj_weight", b);
+  layer->v = sf_load_matrix_rows (l, 2 * d, d, "%s.attn.in_proj_weight", b);
+  layer->q_b = sf_load_vector_range (l, 0, d, "%s.attn.in_proj_bias", b);
+  layer->k_b = sf_load_vector_range (l, d, d, "%s.attn.in_proj_bias", b);
+  layer->v_b = sf_load_vector_range (l, 2 * d, d, "%s.attn.in_proj_bias", b);
+  layer->o = sf_load_linear (l, "%s.attn.out_proj", b);
+  layer->o_b = sf_load_vector (l, "%s.attn.out_proj.bias", b);
+  layer->ln2_g = sf_load_vector (l, "%s.ln_2.weight", b);
+  layer->ln2_b = sf_load_vector (l, "%s.ln_2.bias", b);
+  layer->fc1 = sf_load_linear (l, "%s.mlp.c_fc", b);
+  layer->fc1_b = sf_load_vector (l, "%s.mlp.c_fc.bias", b);
+  layer->fc2 = sf_load_linear (l, "%s.mlp.c_proj", b);
+  layer->fc2_b = sf_load_vector (l, "%s.mlp.c_proj.bias", b);
 }
 
 /* OpenCLIP's text_projection is [D, P], used as x @ P; a linear layer wants
@@ -102,11 +92,8 @@ load_projection (SfTextEncoder *clip, SfWeightLoader *l, const char *name)
     for (int64_t j = 0; j < p; j++)
       transposed[j * d + i] = host[i * p + j];
   clip->projection = (int) p;
-  SfTensor *w = sf_weight_new_linear (l->arena, l->matrix_dtype, p, d, transposed, SF_DTYPE_F32,
-                                      &l->error);
-  if (w)
-    l->bytes += sf_tensor_bytes (w);
-  return w;
+  return sf_weight_loader_keep (l, sf_weight_new_linear (l->arena, l->matrix_dtype, p, d,
+                                                          transposed, SF_DTYPE_F32, &l->error));
 }
 
 SfTextEncoder *
@@ -118,12 +105,12 @@ sf_text_encoder_load (SfCheckpoint *checkpoint, SfDevice *device, const char *pr
   clip->device = device;
   clip->act = act;
   clip->weights = sf_arena_new (device, "text encoder weights");
-  clip->tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) sf_tensor_free);
   gboolean openclip = names == SF_TEXT_NAMES_OPENCLIP;
 
   SfWeightLoader loader;
   SfWeightLoader *l = &loader;
   sf_weight_loader_init (l, checkpoint, clip->weights, weight_dtype);
+  clip->tensors = loader.tensors; /* the model frees what the loader makes */
   const char *token_name = openclip ? "token_embedding.weight" : "embeddings.token_embedding.weight";
   const char *position_name = openclip ? "positional_embedding" : "embeddings.position_embedding.weight";
   int ndim;
@@ -149,8 +136,8 @@ sf_text_encoder_load (SfCheckpoint *checkpoint, SfDevice *device, const char *pr
       return NULL;
     }
 
-  clip->token_embedding = KEEP (sf_load_table (l, "%s%s", prefix, token_name));
-  clip->position_embedding = KEEP (sf_load_vector (l, "%s%s", prefix, position_name));
+  clip->token_embedding = sf_load_table (l, "%s%s", prefix, token_name);
+  clip->position_embedding = sf_load_vector (l, "%s%s", prefix, position_name);
   clip->layers = g_new0 (Layer, clip->layer_count);
   for (int i = 0; i < clip->layer_count; i++)
     {
@@ -160,12 +147,12 @@ sf_text_encoder_load (SfCheckpoint *checkpoint, SfDevice *device, const char *pr
         load_layer_transformers (clip, l, prefix, i, &clip->layers[i]);
     }
   const char *final_name = openclip ? "ln_final" : "final_layer_norm";
-  clip->final_g = KEEP (sf_load_vector (l, "%s%s.weight", prefix, final_name));
-  clip->final_b = KEEP (sf_load_vector (l, "%s%s.bias", prefix, final_name));
+  clip->final_g = sf_load_vector (l, "%s%s.weight", prefix, final_name);
+  clip->final_b = sf_load_vector (l, "%s%s.bias", prefix, final_name);
   if (openclip && sf_weight_exists (l, "%stext_projection", prefix))
     {
       g_autofree char *name = g_strconcat (prefix, "text_projection", NULL);
-      clip->projection_w = KEEP (load_projection (clip, l, name));
+      clip->projection_w = load_projection (clip, l, name);
     }
   if (!sf_weight_loader_finish (l, error))
     return NULL;

@@ -67,34 +67,24 @@ struct SfUnetPass {
 
 /* ---- loading ----------------------------------------------------------- */
 
-static SfTensor *
-keep (SfUnet *unet, SfTensor *tensor)
-{
-  if (tensor)
-    g_ptr_array_add (unet->tensors, tensor);
-  return tensor;
-}
-
-#define KEEP(expr) keep (unet, (expr))
-
 static ResBlock *
 load_resblock (SfUnet *unet, SfWeightLoader *loader, const char *prefix)
 {
   ResBlock *rb = g_new0 (ResBlock, 1);
-  rb->in_norm_g = KEEP (sf_load_vector (loader, "%s.in_layers.0.weight", prefix));
-  rb->in_norm_b = KEEP (sf_load_vector (loader, "%s.in_layers.0.bias", prefix));
-  rb->in_conv_w = KEEP (sf_load_conv (loader, "%s.in_layers.2", prefix));
-  rb->in_conv_b = KEEP (sf_load_vector (loader, "%s.in_layers.2.bias", prefix));
-  rb->emb_w = KEEP (sf_load_linear (loader, "%s.emb_layers.1", prefix));
-  rb->emb_b = KEEP (sf_load_vector (loader, "%s.emb_layers.1.bias", prefix));
-  rb->out_norm_g = KEEP (sf_load_vector (loader, "%s.out_layers.0.weight", prefix));
-  rb->out_norm_b = KEEP (sf_load_vector (loader, "%s.out_layers.0.bias", prefix));
-  rb->out_conv_w = KEEP (sf_load_conv (loader, "%s.out_layers.3", prefix));
-  rb->out_conv_b = KEEP (sf_load_vector (loader, "%s.out_layers.3.bias", prefix));
+  rb->in_norm_g = sf_load_vector (loader, "%s.in_layers.0.weight", prefix);
+  rb->in_norm_b = sf_load_vector (loader, "%s.in_layers.0.bias", prefix);
+  rb->in_conv_w = sf_load_conv (loader, "%s.in_layers.2", prefix);
+  rb->in_conv_b = sf_load_vector (loader, "%s.in_layers.2.bias", prefix);
+  rb->emb_w = sf_load_linear (loader, "%s.emb_layers.1", prefix);
+  rb->emb_b = sf_load_vector (loader, "%s.emb_layers.1.bias", prefix);
+  rb->out_norm_g = sf_load_vector (loader, "%s.out_layers.0.weight", prefix);
+  rb->out_norm_b = sf_load_vector (loader, "%s.out_layers.0.bias", prefix);
+  rb->out_conv_w = sf_load_conv (loader, "%s.out_layers.3", prefix);
+  rb->out_conv_b = sf_load_vector (loader, "%s.out_layers.3.bias", prefix);
   if (sf_weight_exists (loader, "%s.skip_connection.weight", prefix))
     {
-      rb->skip_w = KEEP (sf_load_linear (loader, "%s.skip_connection", prefix));
-      rb->skip_b = KEEP (sf_load_vector (loader, "%s.skip_connection.bias", prefix));
+      rb->skip_w = sf_load_linear (loader, "%s.skip_connection", prefix);
+      rb->skip_b = sf_load_vector (loader, "%s.skip_connection.bias", prefix);
     }
   return rb;
 }
@@ -123,37 +113,37 @@ load_transformer (SfUnet *unet, SfWeightLoader *loader, const char *prefix)
   int64_t shape[4];
   if (sf_weight_shape (loader, &ndim, shape, "%s.proj_in.weight", prefix))
     st->heads = heads_for_width (&unet->config, (int) shape[0]);
-  st->norm_g = KEEP (sf_load_vector (loader, "%s.norm.weight", prefix));
-  st->norm_b = KEEP (sf_load_vector (loader, "%s.norm.bias", prefix));
-  st->proj_in = KEEP (sf_load_linear (loader, "%s.proj_in", prefix));
-  st->proj_in_b = KEEP (sf_load_vector (loader, "%s.proj_in.bias", prefix));
-  st->proj_out = KEEP (sf_load_linear (loader, "%s.proj_out", prefix));
-  st->proj_out_b = KEEP (sf_load_vector (loader, "%s.proj_out.bias", prefix));
+  st->norm_g = sf_load_vector (loader, "%s.norm.weight", prefix);
+  st->norm_b = sf_load_vector (loader, "%s.norm.bias", prefix);
+  st->proj_in = sf_load_linear (loader, "%s.proj_in", prefix);
+  st->proj_in_b = sf_load_vector (loader, "%s.proj_in.bias", prefix);
+  st->proj_out = sf_load_linear (loader, "%s.proj_out", prefix);
+  st->proj_out_b = sf_load_vector (loader, "%s.proj_out.bias", prefix);
   st->blocks = g_new0 (TransformerBlock, MAX (st->depth, 1));
   for (int d = 0; d < st->depth; d++)
     {
       TransformerBlock *tb = &st->blocks[d];
       g_autofree char *b = g_strdup_printf ("%s.transformer_blocks.%d", prefix, d);
-      tb->norm1_g = KEEP (sf_load_vector (loader, "%s.norm1.weight", b));
-      tb->norm1_b = KEEP (sf_load_vector (loader, "%s.norm1.bias", b));
-      tb->q = KEEP (sf_load_linear (loader, "%s.attn1.to_q", b));
-      tb->k = KEEP (sf_load_linear (loader, "%s.attn1.to_k", b));
-      tb->v = KEEP (sf_load_linear (loader, "%s.attn1.to_v", b));
-      tb->out = KEEP (sf_load_linear (loader, "%s.attn1.to_out.0", b));
-      tb->out_b = KEEP (sf_load_vector (loader, "%s.attn1.to_out.0.bias", b));
-      tb->norm2_g = KEEP (sf_load_vector (loader, "%s.norm2.weight", b));
-      tb->norm2_b = KEEP (sf_load_vector (loader, "%s.norm2.bias", b));
-      tb->q2 = KEEP (sf_load_linear (loader, "%s.attn2.to_q", b));
-      tb->k2 = KEEP (sf_load_linear (loader, "%s.attn2.to_k", b));
-      tb->v2 = KEEP (sf_load_linear (loader, "%s.attn2.to_v", b));
-      tb->out2 = KEEP (sf_load_linear (loader, "%s.attn2.to_out.0", b));
-      tb->out2_b = KEEP (sf_load_vector (loader, "%s.attn2.to_out.0.bias", b));
-      tb->norm3_g = KEEP (sf_load_vector (loader, "%s.norm3.weight", b));
-      tb->norm3_b = KEEP (sf_load_vector (loader, "%s.norm3.bias", b));
-      tb->ff_in = KEEP (sf_load_geglu (loader, "%s.ff.net.0.proj", b));
-      tb->ff_in_b = KEEP (sf_load_vector (loader, "%s.ff.net.0.proj.bias", b));
-      tb->ff_out = KEEP (sf_load_linear (loader, "%s.ff.net.2", b));
-      tb->ff_out_b = KEEP (sf_load_vector (loader, "%s.ff.net.2.bias", b));
+      tb->norm1_g = sf_load_vector (loader, "%s.norm1.weight", b);
+      tb->norm1_b = sf_load_vector (loader, "%s.norm1.bias", b);
+      tb->q = sf_load_linear (loader, "%s.attn1.to_q", b);
+      tb->k = sf_load_linear (loader, "%s.attn1.to_k", b);
+      tb->v = sf_load_linear (loader, "%s.attn1.to_v", b);
+      tb->out = sf_load_linear (loader, "%s.attn1.to_out.0", b);
+      tb->out_b = sf_load_vector (loader, "%s.attn1.to_out.0.bias", b);
+      tb->norm2_g = sf_load_vector (loader, "%s.norm2.weight", b);
+      tb->norm2_b = sf_load_vector (loader, "%s.norm2.bias", b);
+      tb->q2 = sf_load_linear (loader, "%s.attn2.to_q", b);
+      tb->k2 = sf_load_linear (loader, "%s.attn2.to_k", b);
+      tb->v2 = sf_load_linear (loader, "%s.attn2.to_v", b);
+      tb->out2 = sf_load_linear (loader, "%s.attn2.to_out.0", b);
+      tb->out2_b = sf_load_vector (loader, "%s.attn2.to_out.0.bias", b);
+      tb->norm3_g = sf_load_vector (loader, "%s.norm3.weight", b);
+      tb->norm3_b = sf_load_vector (loader, "%s.norm3.bias", b);
+      tb->ff_in = sf_load_geglu (loader, "%s.ff.net.0.proj", b);
+      tb->ff_in_b = sf_load_vector (loader, "%s.ff.net.0.proj.bias", b);
+      tb->ff_out = sf_load_linear (loader, "%s.ff.net.2", b);
+      tb->ff_out_b = sf_load_vector (loader, "%s.ff.net.2.bias", b);
       if (d == 0 && sf_weight_shape (loader, &ndim, shape, "%s.attn2.to_k.weight", b))
         unet->info.context_dim = (int) shape[1];
     }
@@ -188,19 +178,19 @@ load_block (SfUnet *unet, SfWeightLoader *loader, const char *prefix, gboolean o
         }
       if (output && sf_weight_exists (loader, "%s.%d.conv.weight", prefix, next))
         {
-          block->up_w = KEEP (sf_load_conv (loader, "%s.%d.conv", prefix, next));
-          block->up_b = KEEP (sf_load_vector (loader, "%s.%d.conv.bias", prefix, next));
+          block->up_w = sf_load_conv (loader, "%s.%d.conv", prefix, next);
+          block->up_b = sf_load_vector (loader, "%s.%d.conv.bias", prefix, next);
         }
     }
   else if (sf_weight_exists (loader, "%s.0.op.weight", prefix))
     {
-      block->conv_w = KEEP (sf_load_conv (loader, "%s.0.op", prefix));
-      block->conv_b = KEEP (sf_load_vector (loader, "%s.0.op.bias", prefix));
+      block->conv_w = sf_load_conv (loader, "%s.0.op", prefix);
+      block->conv_b = sf_load_vector (loader, "%s.0.op.bias", prefix);
     }
   else
     {
-      block->conv_w = KEEP (sf_load_conv (loader, "%s.0", prefix));
-      block->conv_b = KEEP (sf_load_vector (loader, "%s.0.bias", prefix));
+      block->conv_w = sf_load_conv (loader, "%s.0", prefix);
+      block->conv_b = sf_load_vector (loader, "%s.0.bias", prefix);
     }
 }
 
@@ -225,14 +215,14 @@ load_structure (SfUnet *unet, SfWeightLoader *loader, GError **error)
   if (sf_weight_shape (loader, &ndim, shape, P "label_emb.0.0.weight"))
     info->adm_channels = (int) shape[1];
 
-  unet->time1_w = KEEP (sf_load_linear (loader, P "time_embed.0"));
-  unet->time1_b = KEEP (sf_load_vector (loader, P "time_embed.0.bias"));
-  unet->time2_w = KEEP (sf_load_linear (loader, P "time_embed.2"));
-  unet->time2_b = KEEP (sf_load_vector (loader, P "time_embed.2.bias"));
-  unet->label1_w = KEEP (sf_load_linear (loader, P "label_emb.0.0"));
-  unet->label1_b = KEEP (sf_load_vector (loader, P "label_emb.0.0.bias"));
-  unet->label2_w = KEEP (sf_load_linear (loader, P "label_emb.0.2"));
-  unet->label2_b = KEEP (sf_load_vector (loader, P "label_emb.0.2.bias"));
+  unet->time1_w = sf_load_linear (loader, P "time_embed.0");
+  unet->time1_b = sf_load_vector (loader, P "time_embed.0.bias");
+  unet->time2_w = sf_load_linear (loader, P "time_embed.2");
+  unet->time2_b = sf_load_vector (loader, P "time_embed.2.bias");
+  unet->label1_w = sf_load_linear (loader, P "label_emb.0.0");
+  unet->label1_b = sf_load_vector (loader, P "label_emb.0.0.bias");
+  unet->label2_w = sf_load_linear (loader, P "label_emb.0.2");
+  unet->label2_b = sf_load_vector (loader, P "label_emb.0.2.bias");
 
   info->levels = 1;
   info->level_channels[0] = info->model_channels;
@@ -267,10 +257,10 @@ load_structure (SfUnet *unet, SfWeightLoader *loader, GError **error)
       load_block (unet, loader, prefix, TRUE, &block);
       g_array_append_val (unet->output, block);
     }
-  unet->out_norm_g = KEEP (sf_load_vector (loader, P "out.0.weight"));
-  unet->out_norm_b = KEEP (sf_load_vector (loader, P "out.0.bias"));
-  unet->out_conv_w = KEEP (sf_load_conv (loader, P "out.2"));
-  unet->out_conv_b = KEEP (sf_load_vector (loader, P "out.2.bias"));
+  unet->out_norm_g = sf_load_vector (loader, P "out.0.weight");
+  unet->out_norm_b = sf_load_vector (loader, P "out.0.bias");
+  unet->out_conv_w = sf_load_conv (loader, P "out.2");
+  unet->out_conv_b = sf_load_vector (loader, P "out.2.bias");
   info->input_blocks = (int) unet->input->len;
   info->output_blocks = (int) unet->output->len;
   if (unet->input->len != unet->output->len || unet->input->len < 2)
@@ -290,13 +280,13 @@ sf_unet_load (SfCheckpoint *checkpoint, SfDevice *device, SfDType weight_dtype,
   g_autoptr (SfUnet) unet = g_new0 (SfUnet, 1);
   unet->device = device;
   unet->weights = sf_arena_new (device, "UNet weights");
-  unet->tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) sf_tensor_free);
   unet->input = g_array_new (FALSE, TRUE, sizeof (Block));
   unet->output = g_array_new (FALSE, TRUE, sizeof (Block));
   unet->config = *config;
 
   SfWeightLoader loader;
   sf_weight_loader_init (&loader, checkpoint, unet->weights, weight_dtype);
+  unet->tensors = loader.tensors; /* the model frees what the loader makes */
   gboolean ok = load_structure (unet, &loader, error);
   if (!sf_weight_loader_finish (&loader, ok ? error : NULL) || !ok)
     return NULL;

@@ -6,47 +6,37 @@
 #include "model_weights.h"
 #include "vk_error.h"
 
-static SfTensor *
-keep (SfVae *vae, SfTensor *tensor)
-{
-  if (tensor)
-    g_ptr_array_add (vae->tensors, tensor);
-  return tensor;
-}
-
-#define KEEP(expr) keep (vae, (expr))
-
 static void
 load_resblock (SfVae *vae, SfWeightLoader *l, const char *prefix, ResBlock *rb)
 {
-  rb->norm1_g = KEEP (sf_load_vector (l, "%s.norm1.weight", prefix));
-  rb->norm1_b = KEEP (sf_load_vector (l, "%s.norm1.bias", prefix));
-  rb->conv1_w = KEEP (sf_load_conv (l, "%s.conv1", prefix));
-  rb->conv1_b = KEEP (sf_load_vector (l, "%s.conv1.bias", prefix));
-  rb->norm2_g = KEEP (sf_load_vector (l, "%s.norm2.weight", prefix));
-  rb->norm2_b = KEEP (sf_load_vector (l, "%s.norm2.bias", prefix));
-  rb->conv2_w = KEEP (sf_load_conv (l, "%s.conv2", prefix));
-  rb->conv2_b = KEEP (sf_load_vector (l, "%s.conv2.bias", prefix));
+  rb->norm1_g = sf_load_vector (l, "%s.norm1.weight", prefix);
+  rb->norm1_b = sf_load_vector (l, "%s.norm1.bias", prefix);
+  rb->conv1_w = sf_load_conv (l, "%s.conv1", prefix);
+  rb->conv1_b = sf_load_vector (l, "%s.conv1.bias", prefix);
+  rb->norm2_g = sf_load_vector (l, "%s.norm2.weight", prefix);
+  rb->norm2_b = sf_load_vector (l, "%s.norm2.bias", prefix);
+  rb->conv2_w = sf_load_conv (l, "%s.conv2", prefix);
+  rb->conv2_b = sf_load_vector (l, "%s.conv2.bias", prefix);
   if (sf_weight_exists (l, "%s.nin_shortcut.weight", prefix))
     {
-      rb->shortcut_w = KEEP (sf_load_linear (l, "%s.nin_shortcut", prefix));
-      rb->shortcut_b = KEEP (sf_load_vector (l, "%s.nin_shortcut.bias", prefix));
+      rb->shortcut_w = sf_load_linear (l, "%s.nin_shortcut", prefix);
+      rb->shortcut_b = sf_load_vector (l, "%s.nin_shortcut.bias", prefix);
     }
 }
 
 static void
 load_attn (SfVae *vae, SfWeightLoader *l, const char *prefix, AttnBlock *ab)
 {
-  ab->norm_g = KEEP (sf_load_vector (l, "%s.norm.weight", prefix));
-  ab->norm_b = KEEP (sf_load_vector (l, "%s.norm.bias", prefix));
-  ab->q = KEEP (sf_load_linear (l, "%s.q", prefix));
-  ab->q_b = KEEP (sf_load_vector (l, "%s.q.bias", prefix));
-  ab->k = KEEP (sf_load_linear (l, "%s.k", prefix));
-  ab->k_b = KEEP (sf_load_vector (l, "%s.k.bias", prefix));
-  ab->v = KEEP (sf_load_linear (l, "%s.v", prefix));
-  ab->v_b = KEEP (sf_load_vector (l, "%s.v.bias", prefix));
-  ab->proj = KEEP (sf_load_linear (l, "%s.proj_out", prefix));
-  ab->proj_b = KEEP (sf_load_vector (l, "%s.proj_out.bias", prefix));
+  ab->norm_g = sf_load_vector (l, "%s.norm.weight", prefix);
+  ab->norm_b = sf_load_vector (l, "%s.norm.bias", prefix);
+  ab->q = sf_load_linear (l, "%s.q", prefix);
+  ab->q_b = sf_load_vector (l, "%s.q.bias", prefix);
+  ab->k = sf_load_linear (l, "%s.k", prefix);
+  ab->k_b = sf_load_vector (l, "%s.k.bias", prefix);
+  ab->v = sf_load_linear (l, "%s.v", prefix);
+  ab->v_b = sf_load_vector (l, "%s.v.bias", prefix);
+  ab->proj = sf_load_linear (l, "%s.proj_out", prefix);
+  ab->proj_b = sf_load_vector (l, "%s.proj_out.bias", prefix);
 }
 
 /* @part: "encoder" or "decoder"; @stage: "down" or "up"; @resample:
@@ -61,8 +51,8 @@ load_coder (SfVae *vae, SfWeightLoader *l, Coder *coder, const char *part, const
     return;
   coder->present = TRUE;
   coder->in_channels = (int) shape[1];
-  coder->conv_in_w = KEEP (sf_load_conv (l, P "%s.conv_in", part));
-  coder->conv_in_b = KEEP (sf_load_vector (l, P "%s.conv_in.bias", part));
+  coder->conv_in_w = sf_load_conv (l, P "%s.conv_in", part);
+  coder->conv_in_b = sf_load_vector (l, P "%s.conv_in.bias", part);
   while (coder->level_count < MAX_LEVELS
          && sf_weight_exists (l, P "%s.%s.%d.block.0.conv1.weight", part, stage, coder->level_count))
     coder->level_count++;
@@ -82,9 +72,9 @@ load_coder (SfVae *vae, SfWeightLoader *l, Coder *coder, const char *part, const
         }
       if (sf_weight_exists (l, P "%s.%s.%d.%s.conv.weight", part, stage, i, resample))
         {
-          level->resample_w = KEEP (sf_load_conv (l, P "%s.%s.%d.%s.conv", part, stage, i, resample));
-          level->resample_b = KEEP (sf_load_vector (l, P "%s.%s.%d.%s.conv.bias", part, stage, i,
-                                                    resample));
+          level->resample_w = sf_load_conv (l, P "%s.%s.%d.%s.conv", part, stage, i, resample);
+          level->resample_b = sf_load_vector (l, P "%s.%s.%d.%s.conv.bias", part, stage, i,
+                                                    resample);
         }
     }
   g_autofree char *mid1 = g_strdup_printf (P "%s.mid.block_1", part);
@@ -93,16 +83,16 @@ load_coder (SfVae *vae, SfWeightLoader *l, Coder *coder, const char *part, const
   load_resblock (vae, l, mid1, &coder->mid1);
   load_attn (vae, l, attn, &coder->attn);
   load_resblock (vae, l, mid2, &coder->mid2);
-  coder->norm_out_g = KEEP (sf_load_vector (l, P "%s.norm_out.weight", part));
-  coder->norm_out_b = KEEP (sf_load_vector (l, P "%s.norm_out.bias", part));
+  coder->norm_out_g = sf_load_vector (l, P "%s.norm_out.weight", part);
+  coder->norm_out_b = sf_load_vector (l, P "%s.norm_out.bias", part);
   if (sf_weight_shape (l, &ndim, shape, P "%s.conv_out.weight", part))
     coder->out_channels = (int) shape[0];
-  coder->conv_out_w = KEEP (sf_load_conv (l, P "%s.conv_out", part));
-  coder->conv_out_b = KEEP (sf_load_vector (l, P "%s.conv_out.bias", part));
+  coder->conv_out_w = sf_load_conv (l, P "%s.conv_out", part);
+  coder->conv_out_b = sf_load_vector (l, P "%s.conv_out.bias", part);
   if (sf_weight_exists (l, P "%s.weight", quant))
     {
-      coder->quant_w = KEEP (sf_load_linear (l, P "%s", quant));
-      coder->quant_b = KEEP (sf_load_vector (l, P "%s.bias", quant));
+      coder->quant_w = sf_load_linear (l, P "%s", quant);
+      coder->quant_b = sf_load_vector (l, P "%s.bias", quant);
     }
 }
 
@@ -112,9 +102,9 @@ sf_vae_load (SfCheckpoint *checkpoint, SfDevice *device, SfDType weight_dtype, G
   g_autoptr (SfVae) vae = g_new0 (SfVae, 1);
   vae->device = device;
   vae->weights = sf_arena_new (device, "VAE weights");
-  vae->tensors = g_ptr_array_new_with_free_func ((GDestroyNotify) sf_tensor_free);
   SfWeightLoader loader;
   sf_weight_loader_init (&loader, checkpoint, vae->weights, weight_dtype);
+  vae->tensors = loader.tensors; /* the model frees what the loader makes */
   load_coder (vae, &loader, &vae->decoder, "decoder", "up", "upsample", "post_quant_conv");
   load_coder (vae, &loader, &vae->encoder, "encoder", "down", "downsample", "quant_conv");
   if (!sf_weight_loader_finish (&loader, error))
@@ -234,12 +224,7 @@ blocks_forward (SfGraph *g, const Level *level, SfTensor *x)
 static gboolean
 record_decoder (SfGraph *g, const Coder *dec, const SfTensor *z, SfTensor *out)
 {
-  g_autoptr (SfTensor) zq = dec->quant_w ? sf_graph_linear (g, z, dec->quant_w, dec->quant_b, NULL)
-                                         : NULL;
-  g_autoptr (SfTensor) h0 = sf_graph_conv (g, zq ? zq : z, dec->conv_in_w, dec->conv_in_b, NULL, 1);
-  g_clear_pointer (&zq, sf_tensor_free);
-  SfTensor *x = sf_vae_mid_forward (g, dec, h0);
-  g_clear_pointer (&h0, sf_tensor_free);
+  SfTensor *x = sf_vae_decoder_head (g, dec, z);
   /* Highest level first (up.N-1 ... up.0), as the LDM decoder runs. */
   for (int i = dec->level_count - 1; i >= 0 && x; i--)
     {
@@ -282,8 +267,25 @@ record_encoder (SfGraph *g, const Coder *enc, const SfTensor *image, SfTensor *o
           x = down;
         }
     }
-  g_autoptr (SfTensor) m = sf_vae_mid_forward (g, enc, x);
+  gboolean ok = x && sf_vae_record_encoder_tail (g, enc, x, out);
   sf_tensor_free (x);
+  return ok;
+}
+
+SfTensor *
+sf_vae_decoder_head (SfGraph *g, const Coder *dec, const SfTensor *z)
+{
+  g_autoptr (SfTensor) zq = dec->quant_w ? sf_graph_linear (g, z, dec->quant_w, dec->quant_b, NULL)
+                                         : NULL;
+  g_autoptr (SfTensor) h0 = sf_graph_conv (g, zq ? zq : z, dec->conv_in_w, dec->conv_in_b, NULL, 1);
+  g_clear_pointer (&zq, sf_tensor_free);
+  return sf_vae_mid_forward (g, dec, h0);
+}
+
+gboolean
+sf_vae_record_encoder_tail (SfGraph *g, const Coder *enc, const SfTensor *x, SfTensor *out)
+{
+  g_autoptr (SfTensor) m = sf_vae_mid_forward (g, enc, x);
   g_autoptr (SfTensor) normed = sf_graph_group_norm (g, m, enc->norm_out_g, enc->norm_out_b,
                                                      VAE_EPS, TRUE);
   g_clear_pointer (&m, sf_tensor_free);

@@ -275,38 +275,13 @@ run_whole_plane (SfVae *vae, const Coder *coder, RecordFunc record, const Plane 
   return TRUE;
 }
 
-/* Decoder head at latent resolution: post_quant_conv, conv_in, mid-block. */
+/* The decoder's latent-resolution head, into @out. */
 static gboolean
 record_decoder_head (SfGraph *g, const Coder *dec, const SfTensor *z, SfTensor *out)
 {
-  g_autoptr (SfTensor) zq = dec->quant_w ? sf_graph_linear (g, z, dec->quant_w, dec->quant_b, NULL)
-                                         : NULL;
-  g_autoptr (SfTensor) h0 = sf_graph_conv (g, zq ? zq : z, dec->conv_in_w, dec->conv_in_b, NULL, 1);
-  g_autoptr (SfTensor) mid = sf_vae_mid_forward (g, dec, h0);
+  g_autoptr (SfTensor) mid = sf_vae_decoder_head (g, dec, z);
   if (mid && sf_graph_ok (g))
     sf_op_copy_into (g->stream, mid, out, 0, 0, &g->error);
-  return sf_graph_ok (g);
-}
-
-/* Encoder tail at latent resolution: mid-block, norm_out + SiLU, conv_out,
- * quant_conv. */
-static gboolean
-record_encoder_tail (SfGraph *g, const Coder *enc, const SfTensor *x, SfTensor *out)
-{
-  g_autoptr (SfTensor) mid = sf_vae_mid_forward (g, enc, x);
-  g_autoptr (SfTensor) normed = sf_graph_group_norm (g, mid, enc->norm_out_g, enc->norm_out_b,
-                                                     1e-6f, TRUE);
-  g_clear_pointer (&mid, sf_tensor_free);
-  if (!enc->quant_w)
-    {
-      if (normed && sf_graph_ok (g))
-        sf_op_conv2d (g->stream, normed, enc->conv_out_w, enc->conv_out_b, NULL, 1, 1, 1, out,
-                      &g->error);
-      return sf_graph_ok (g);
-    }
-  g_autoptr (SfTensor) moments = sf_graph_conv (g, normed, enc->conv_out_w, enc->conv_out_b, NULL, 1);
-  if (moments && sf_graph_ok (g))
-    sf_op_matmul (g->stream, moments, enc->quant_w, enc->quant_b, NULL, out, &g->error);
   return sf_graph_ok (g);
 }
 
@@ -401,7 +376,7 @@ sf_vae_encode_banded (SfVae *vae, const float *image, int height, int width, flo
     {
       int out_c = enc->quant_w ? (int) enc->quant_w->shape[0] : enc->out_channels;
       Plane out = { 0 };
-      ok = run_whole_plane (vae, enc, record_encoder_tail, &x, x.h, x.w, out_c, &out, cancellable,
+      ok = run_whole_plane (vae, enc, sf_vae_record_encoder_tail, &x, x.h, x.w, out_c, &out, cancellable,
                             error);
       if (ok)
         plane_to_nchw (&out, moments);

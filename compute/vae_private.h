@@ -52,6 +52,12 @@ struct SfVae {
 /* Recorders of the parts (vae.c). */
 SfTensor *sf_vae_resblock_forward (SfGraph *g, const ResBlock *rb, const SfTensor *x);
 SfTensor *sf_vae_mid_forward (SfGraph *g, const Coder *coder, const SfTensor *x);
+/* The latent-resolution ends of the coders: post_quant_conv, conv_in and
+ * the mid-block of the decoder; the mid-block, norm_out + SiLU, conv_out
+ * and quant_conv of the encoder (into @out). */
+SfTensor *sf_vae_decoder_head (SfGraph *g, const Coder *dec, const SfTensor *z);
+gboolean sf_vae_record_encoder_tail (SfGraph *g, const Coder *enc, const SfTensor *x,
+                                     SfTensor *out);
 
 /* The banded path (vae_bands.c): NCHW host arrays in and out as the
  * public functions take them. */
