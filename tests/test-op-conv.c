@@ -181,6 +181,25 @@ test_conv_splits_outputs_larger_than_a_binding (void)
 }
 
 static void
+test_conv_long_reductions_with_each_cpu_tile (void)
+{
+  /* The tiles sf_kernels_choose picks (16x8 on AVX-512 cores, 12x10 for
+   * f16 weights on AVX2 ones), at a reduction of 9 * 1280 values: the
+   * tile loops must be unrolled by every Mesa, or llvmpipe's limit of
+   * 65535 loop iterations per invocation would cut the K loop short. */
+  g_autoptr (SfArena) arena = sf_arena_new (sf_test_device (), "test");
+  static const char *const tiles[] = { "16x8x32x2", "12x10x32x2" };
+  for (gsize t = 0; t < G_N_ELEMENTS (tiles); t++)
+    {
+      g_setenv ("SFUMATO_TILE", tiles[t], TRUE);
+      const ConvCase c = { 1, 6, 5, 1280, 24, 3, 3, 1, 1, 1, 6, 5, SF_DTYPE_F16, TRUE, FALSE, 0,
+                           FALSE, 0 };
+      run_case (arena, &c, 750 + t);
+    }
+  g_unsetenv ("SFUMATO_TILE");
+}
+
+static void
 test_conv_rejects_bad_shapes (void)
 {
   SfDevice *device = sf_test_device ();
@@ -232,6 +251,8 @@ main (int argc, char **argv)
   sf_test_add ("/op-conv/matches-reference-at-sdxl-shapes", test_conv_at_sdxl_shapes);
   sf_test_add ("/op-conv/splits-outputs-larger-than-a-binding",
                test_conv_splits_outputs_larger_than_a_binding);
+  sf_test_add ("/op-conv/long-reductions-with-each-cpu-tile",
+               test_conv_long_reductions_with_each_cpu_tile);
   sf_test_add ("/op-conv/rejects-bad-shapes", test_conv_rejects_bad_shapes);
   return sf_test_run ();
 }
