@@ -56,6 +56,10 @@ typedef struct {
  * SFUMATO_TILE=ROWSxBLOCKS[xWORKGROUP[xKSTEP]]. */
 void sf_kernels_choose (SfDevice *device, SfDType weight_dtype, SfKernelChoice *choice);
 
+/* "cpu-rolled, tile 32x8, workgroup 32, 1 texel per K step" (benchmarks
+ * print what they measured). Returns: (transfer full). */
+char *sf_kernels_describe (SfDevice *device, SfDType weight_dtype);
+
 /* One GEMM: out[m, n] = Σ_k A[m, k] W[n, k] (+ bias) (+ residual), or the
  * GEGLU form, where A's rows are rows of @a (matmul) or the receptive
  * fields of output pixels over the image @a (conv). */
