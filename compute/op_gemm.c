@@ -8,7 +8,9 @@
 
 /* ---- variant choice ---------------------------------------------------- */
 
-/* Mesa's major version from driverInfo ("Mesa 22.3.6 (LLVM 15.0.6)"), or 0. */
+/* Mesa's major version from driverInfo ("Mesa 22.3.6 (LLVM 15.0.6)");
+ * failing that from driverVersion, which newer Mesa fills with its own
+ * version (22.3's lavapipe says 0.0.1). */
 static int
 mesa_major (const SfDeviceInfo *info)
 {
@@ -16,7 +18,7 @@ mesa_major (const SfDeviceInfo *info)
   int major = 0;
   if (mesa && sscanf (mesa + 5, "%d", &major) == 1)
     return major;
-  return 0;
+  return (int) VK_VERSION_MAJOR (info->driver_version);
 }
 
 /* Tiles by CPU. With AVX-512VL LLVM has 32 vector registers and a 32x8
