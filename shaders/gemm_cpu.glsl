@@ -193,7 +193,17 @@ void main ()
         K_STEP (1)
     }
 
-  // Epilogue: bias, residual or the GEGLU gate, one write per value.
+  // Epilogue: bias (read once per column), residual or the GEGLU gate,
+  // one write per value. Columns past N read a valid bias and are not
+  // written.
+  float bias[TN];
+  TILE_LOOP for (int j = 0; j < TN; j++)
+    {
+      int col = GEGLU ? ((block0 + j) >> 1) * 8 + lane + ((j & 1) != 0 ? p.n : 0)
+                      : (block0 + j) * 8 + lane;
+      int last = GEGLU ? 2 * p.n - 1 : p.n - 1;
+      bias[j] = (p.flags & 1) != 0 ? imageLoad (bias_tex, min (col, last)).x : 0.0;
+    }
   TILE_LOOP for (int r = 0; r < TM; r++)
     {
       if (row0 + r >= p.m)
@@ -205,15 +215,7 @@ void main ()
             {
               int f = ((block0 + j) >> 1) * 8 + lane;
               if (f < p.n)
-                {
-                  float value = acc[r][j], gate = acc[r][j + 1];
-                  if ((p.flags & 1) != 0)
-                    {
-                      value += imageLoad (bias_tex, f).x;
-                      gate += imageLoad (bias_tex, p.n + f).x;
-                    }
-                  out_data[o + f] = value * sf_gelu (gate);
-                }
+                out_data[o + f] = (acc[r][j] + bias[j]) * sf_gelu (acc[r][j + 1] + bias[j + 1]);
             }
         }
       else
@@ -223,9 +225,7 @@ void main ()
               int col = (block0 + j) * 8 + lane;
               if (col < p.n)
                 {
-                  float value = acc[r][j];
-                  if ((p.flags & 1) != 0)
-                    value += imageLoad (bias_tex, col).x;
+                  float value = acc[r][j] + bias[j];
                   if ((p.flags & 2) != 0)
                     value += imageLoad (residual_tex, o + p.out_first - p.res_first + col).x;
                   out_data[o + col] = value;
