@@ -27,7 +27,10 @@
  * - "cpu": register tiles over texel buffers (shaders/gemm_cpu.glsl) for
  *   CPU devices such as lavapipe; tile loops written for Mesa 22's loop
  *   unroller ("cpu-rolled") or with [[unroll]] for Mesa ≥ 23
- *   ("cpu-unrolled"), picked from the driver's version.
+ *   ("cpu-unrolled"), picked from the driver's version. They shuffle
+ *   operands between the 8 lanes of a subgroup and read out-of-range
+ *   texels as zero (conv padding), as lavapipe does; on devices with
+ *   other subgroup sizes the GPU kernels run instead.
  * - "gpu": shared-memory tiles over storage buffers
  *   (shaders/gemm_gpu.glsl) for every other device. */
 #pragma once
