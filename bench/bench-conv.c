@@ -1,6 +1,9 @@
 /* 3×3 convolutions at SDXL's shapes (1024² image: 128×128 latent) and
  * the VAE decoder's, as implicit GEMMs over NHWC. */
+#include <stdio.h>
+
 #include "bench.h"
+#include "op_gemm.h"
 
 typedef struct {
   SfTensor *x, *w, *bias, *out;
@@ -49,6 +52,8 @@ run (SfBench *bench, const char *name, int64_t hw, int64_t cin, int64_t cout, in
 
 SF_BENCH_SUITE (conv)
 {
+  g_autofree char *kernels = sf_kernels_describe (sf_bench_get_device (bench), SF_DTYPE_F16);
+  printf ("conv2d kernels: %s\n", kernels);
   /* The UNet (f16 weights). */
   run (bench, "conv2d 3x3", 128, 320, 320, 3, 1, SF_DTYPE_F16);
   run (bench, "conv2d 3x3", 64, 640, 640, 3, 1, SF_DTYPE_F16);

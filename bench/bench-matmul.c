@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "bench.h"
+#include "op_gemm.h"
 
 typedef struct {
   SfTensor *a, *w, *bias, *out;
@@ -56,6 +57,8 @@ SF_BENCH_SUITE (matmul)
     { 16384, 320, 320, FALSE },   /* level-1 resnet 1×1 (shortcut-sized) */
     { 4096, 640, 2560, FALSE },   /* level-2 feed-forward out */
   };
+  g_autofree char *kernels = sf_kernels_describe (sf_bench_get_device (bench), SF_DTYPE_F16);
+  printf ("matmul kernels: %s\n", kernels);
   const char *only = g_getenv ("SF_BENCH_DTYPE");
   const char *custom = g_getenv ("SF_BENCH_MATMUL");   /* "MxNxK[g],..." */
   if (custom)

@@ -8,7 +8,9 @@
 
 /* ---- variant choice ---------------------------------------------------- */
 
-/* Mesa's major version from driverInfo ("Mesa 22.3.6 (LLVM 15.0.6)"), or 0. */
+/* Mesa's major version from driverInfo ("Mesa 22.3.6 (LLVM 15.0.6)");
+ * failing that from driverVersion, which newer Mesa fills with its own
+ * version (22.3's lavapipe says 0.0.1). */
 static int
 mesa_major (const SfDeviceInfo *info)
 {
@@ -16,26 +18,25 @@ mesa_major (const SfDeviceInfo *info)
   int major = 0;
   if (mesa && sscanf (mesa + 5, "%d", &major) == 1)
     return major;
-  return 0;
+  return (int) VK_VERSION_MAJOR (info->driver_version);
 }
 
-/* Tiles by CPU: with AVX-512VL LLVM has 32 vector registers and the
- * bigger tile wins; on AVX2-only cores (16 registers, a smaller op cache)
- * a 16×8 tile with f16 weights falls off a code-size cliff and 12×10
- * stays under it (PERFORMANCE.md). Timed in bench/RESULTS.md. */
+/* Tiles by CPU. With AVX-512VL LLVM has 32 vector registers and a 32x8
+ * tile, one texel per K step, measured best on Zen 5 (bench/RESULTS.md:
+ * 16x8, 24x8, 24x10, 16x12, 16x16 and two texels per step were slower).
+ * AVX2-only cores (Zen 3: 16 registers, a code-size cliff near 16 KiB of
+ * hot loop, PERFORMANCE.md) get the smaller 16x8, about half the code;
+ * not measured on such a core yet. */
 static void
 choose_cpu_tiles (SfDType weight_dtype, SfKernelChoice *choice)
 {
-  choice->tile_rows = 16;
+  choice->tile_rows = 32;
   choice->tile_blocks = 8;
   choice->workgroup = 32;
-  choice->k_step = 2;
+  choice->k_step = 1;
 #if defined(__x86_64__) || defined(__i386__)
-  if (!__builtin_cpu_supports ("avx512vl") && weight_dtype == SF_DTYPE_F16)
-    {
-      choice->tile_rows = 12;
-      choice->tile_blocks = 10;
-    }
+  if (!__builtin_cpu_supports ("avx512vl"))
+    choice->tile_rows = 16;
 #endif
 }
 
@@ -79,6 +80,19 @@ sf_op_loop_limit (SfDevice *device)
   if (sf_device_get_info (device)->driver_id == VK_DRIVER_ID_MESA_LLVMPIPE)
     return 60000;
   return G_MAXINT32;
+}
+
+char *
+sf_kernels_describe (SfDevice *device, SfDType weight_dtype)
+{
+  SfKernelChoice choice;
+  sf_kernels_choose (device, weight_dtype, &choice);
+  if (choice.family == SF_KERNELS_GPU || sf_device_get_info (device)->subgroup_size != 8)
+    return g_strdup ("gpu (shared-memory tiles of 64x64)");
+  return g_strdup_printf ("%s, tile %dx%d, workgroup %d, %d texel%s per K step",
+                          choice.family == SF_KERNELS_CPU_ROLLED ? "cpu-rolled" : "cpu-unrolled",
+                          choice.tile_rows, choice.tile_blocks * 8, choice.workgroup,
+                          choice.k_step, choice.k_step > 1 ? "s" : "");
 }
 
 /* ---- bindings over windows of a tensor -------------------------------- */
@@ -187,7 +201,8 @@ record (SfStream *stream, const SfGemm *g, const SfKernelChoice *choice, const S
         GError **error)
 {
   const SfDeviceInfo *info = sf_device_get_info (sf_stream_get_device (stream));
-  const gboolean gpu = choice->family == SF_KERNELS_GPU;
+  /* The CPU kernel shuffles A between the 8 lanes of a subgroup. */
+  const gboolean gpu = choice->family == SF_KERNELS_GPU || info->subgroup_size != 8;
   /* Rows of A (or pixels) are read as vec4 when they are whole texels. */
   const gboolean scalar = g->k % 4 != 0 || g->a->memory.offset % 16 != 0;
   const int a_texel = scalar ? 1 : 4;

@@ -27,7 +27,10 @@
  * - "cpu": register tiles over texel buffers (shaders/gemm_cpu.glsl) for
  *   CPU devices such as lavapipe; tile loops written for Mesa 22's loop
  *   unroller ("cpu-rolled") or with [[unroll]] for Mesa ≥ 23
- *   ("cpu-unrolled"), picked from the driver's version.
+ *   ("cpu-unrolled"), picked from the driver's version. They shuffle
+ *   operands between the 8 lanes of a subgroup and read out-of-range
+ *   texels as zero (conv padding), as lavapipe does; on devices with
+ *   other subgroup sizes the GPU kernels run instead.
  * - "gpu": shared-memory tiles over storage buffers
  *   (shaders/gemm_gpu.glsl) for every other device. */
 #pragma once
@@ -55,6 +58,10 @@ typedef struct {
  * and driver version; CPU tiles from this CPU's features, or
  * SFUMATO_TILE=ROWSxBLOCKS[xWORKGROUP[xKSTEP]]. */
 void sf_kernels_choose (SfDevice *device, SfDType weight_dtype, SfKernelChoice *choice);
+
+/* "cpu-rolled, tile 32x8, workgroup 32, 1 texel per K step" (benchmarks
+ * print what they measured). Returns: (transfer full). */
+char *sf_kernels_describe (SfDevice *device, SfDType weight_dtype);
 
 /* One GEMM: out[m, n] = Σ_k A[m, k] W[n, k] (+ bias) (+ residual), or the
  * GEGLU form, where A's rows are rows of @a (matmul) or the receptive

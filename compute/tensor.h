@@ -19,7 +19,7 @@ G_BEGIN_DECLS
  * only the ops that made them read them. */
 typedef enum {
   SF_LAYOUT_ROW_MAJOR = 0,
-  SF_LAYOUT_PACKED = 1,       /* kernel-specific; see op_matmul.c */
+  SF_LAYOUT_PACKED = 1,       /* kernel-specific; see op_gemm.h */
 } SfLayout;
 
 typedef struct {

@@ -7,12 +7,17 @@
 // Why it looks like this (../shared/PERFORMANCE.md): llvmpipe runs 8
 // invocations as the 8 lanes of a 256-bit register, reads texel buffers
 // (imageLoad) far faster than SSBOs, emits no FMA, and keeps loops rolled.
-// So 8 invocations ("a chunk") share TM rows, taken from the workgroup ID
-// so they are uniform; each lane owns TN columns strided by 8. Per step of
-// 4 K values a lane fetches TM vec4 of A (the same in all lanes) and TN
-// vec4 of W (8 lanes read 128 contiguous bytes), then does TM*TN*4
-// multiply-adds into TM*TN accumulators. The K loop stays rolled; the tile
-// loops are unrolled (UNROLL: with [[unroll]], needed from Mesa 23 on).
+// A texel fetch costs some 38 instructions (a gather of 8 lanes) whatever
+// the addresses, so the tile is chosen for multiply-adds per fetch: 8
+// invocations ("a chunk", one subgroup) share TM rows and each lane owns
+// TN columns strided by 8. Per step of 4 K values a lane fetches TN vec4
+// of W (8 lanes read 128 contiguous bytes) and TM / 8 vec4 of A: lane l
+// fetches rows l, l + 8, ..., and subgroupShuffle with a constant lane
+// (one register permute in llvmpipe) hands each row to every lane, where
+// fetching it in all lanes would cost a whole fetch per row. Then
+// TM*TN*4 multiply-adds into TM*TN accumulators. Needs subgroups of 8
+// (op_gemm.c checks). The K loop stays rolled; the tile loops are
+// unrolled (UNROLL: with [[unroll]], needed from Mesa 23 on).
 //
 // W is packed by compute/weights.c ("w8k4"): 8-column blocks, K in
 // texels of 4; element (n, k) is component k%4 of texel
@@ -25,6 +30,7 @@
 // fall outside the image to a texel index past the end of the buffer,
 // which texel buffers on CPU devices read as zero.
 #extension GL_EXT_control_flow_attributes : require
+#extension GL_KHR_shader_subgroup_shuffle : require
 #include "common.glsl"
 
 #ifdef UNROLL
@@ -34,11 +40,12 @@
 #endif
 
 layout (local_size_x_id = 2) in;
-layout (constant_id = 0) const int TM = 16;      // rows per chunk
+layout (constant_id = 0) const int TM = 32;      // rows per chunk
 layout (constant_id = 1) const int TN = 8;       // 8-column blocks per chunk (columns per lane)
 layout (constant_id = 2) const int WG = 32;      // invocations per workgroup, a multiple of 8
 layout (constant_id = 3) const bool GEGLU = false;
-layout (constant_id = 4) const int KS = 2;        // K texels per iteration
+layout (constant_id = 4) const int KS = 1;        // K texels per iteration
+const int TG = (TM + 7) / 8;                      // rows per lane: row0 + 8 g + lane
 
 #ifdef A_SCALAR
 layout (binding = 0, r32f) uniform readonly imageBuffer a_tex;
@@ -88,20 +95,25 @@ vec4 load_a (int base, int kt)
 #endif
 }
 
-// One iteration of the K loop over STEPS texels starting at kt: W
-// fetches first, then row by row one A fetch per texel and one update of
-// each accumulator (a chain of 4 * STEPS multiply-adds).
+// One iteration of the K loop over STEPS texels starting at kt: W and
+// this lane's A rows first, then row by row the row's A texels from the
+// lane that fetched them and one update of each accumulator (a chain of
+// 4 * STEPS multiply-adds).
 #define K_STEP(STEPS) \
   { \
     vec4 b[STEPS][TN]; \
     TILE_LOOP for (int s = 0; s < STEPS; s++) \
       TILE_LOOP for (int j = 0; j < TN; j++) \
         b[s][j] = imageLoad (w_tex, w_base[j] + w_tap + (kt + s) * 8); \
+    vec4 own[STEPS][TG]; \
+    TILE_LOOP for (int s = 0; s < STEPS; s++) \
+      TILE_LOOP for (int g = 0; g < TG; g++) \
+        own[s][g] = load_a (a_base[g], kt + s); \
     TILE_LOOP for (int r = 0; r < TM; r++) \
       { \
         vec4 a[STEPS]; \
         TILE_LOOP for (int s = 0; s < STEPS; s++) \
-          a[s] = load_a (a_base[r], kt + s); \
+          a[s] = subgroupShuffle (own[s][r >> 3], uint (r & 7)); \
         TILE_LOOP for (int j = 0; j < TN; j++) \
           { \
             float sum = acc[r][j]; \
@@ -130,10 +142,10 @@ void main ()
 
 #ifdef CONV
   // Per row: the input pixel of tap (0, 0), its image row and column.
-  int pix0[TM], iy0[TM], ix0[TM];
-  TILE_LOOP for (int r = 0; r < TM; r++)
+  int pix0[TG], iy0[TG], ix0[TG];
+  TILE_LOOP for (int r = 0; r < TG; r++)
     {
-      int m = p.m_base + min (row0 + r, p.m - 1);
+      int m = p.m_base + min (row0 + 8 * r + lane, p.m - 1);
       int ox = m % p.wo, t = m / p.wo;
       int oy = t % p.ho, img = t / p.ho;
       iy0[r] = oy * p.stride - p.pad_top;
@@ -158,17 +170,17 @@ void main ()
 
   [[dont_unroll]] for (int tap = 0; tap < taps; tap++)
     {
-      int a_base[TM];
+      int a_base[TG];
 #ifdef CONV
       int ky = tap / p.kw, kx = tap - ky * p.kw;
-      TILE_LOOP for (int r = 0; r < TM; r++)
+      TILE_LOOP for (int r = 0; r < TG; r++)
         {
           bool inside = uint (iy0[r] + ky) < uint (p.h) && uint (ix0[r] + kx) < uint (p.w);
           a_base[r] = inside ? (pix0[r] + ky * p.w + kx) * a_stride - p.a_first : OUTSIDE;
         }
 #else
-      TILE_LOOP for (int r = 0; r < TM; r++)
-        a_base[r] = (p.m_base + min (row0 + r, p.m - 1)) * a_stride - p.a_first;
+      TILE_LOOP for (int r = 0; r < TG; r++)
+        a_base[r] = (p.m_base + min (row0 + 8 * r + lane, p.m - 1)) * a_stride - p.a_first;
 #endif
       const int w_tap = tap * p.k4 * 8;
 
@@ -181,7 +193,17 @@ void main ()
         K_STEP (1)
     }
 
-  // Epilogue: bias, residual or the GEGLU gate, one write per value.
+  // Epilogue: bias (read once per column), residual or the GEGLU gate,
+  // one write per value. Columns past N read a valid bias and are not
+  // written.
+  float bias[TN];
+  TILE_LOOP for (int j = 0; j < TN; j++)
+    {
+      int col = GEGLU ? ((block0 + j) >> 1) * 8 + lane + ((j & 1) != 0 ? p.n : 0)
+                      : (block0 + j) * 8 + lane;
+      int last = GEGLU ? 2 * p.n - 1 : p.n - 1;
+      bias[j] = (p.flags & 1) != 0 ? imageLoad (bias_tex, min (col, last)).x : 0.0;
+    }
   TILE_LOOP for (int r = 0; r < TM; r++)
     {
       if (row0 + r >= p.m)
@@ -193,15 +215,7 @@ void main ()
             {
               int f = ((block0 + j) >> 1) * 8 + lane;
               if (f < p.n)
-                {
-                  float value = acc[r][j], gate = acc[r][j + 1];
-                  if ((p.flags & 1) != 0)
-                    {
-                      value += imageLoad (bias_tex, f).x;
-                      gate += imageLoad (bias_tex, p.n + f).x;
-                    }
-                  out_data[o + f] = value * sf_gelu (gate);
-                }
+                out_data[o + f] = (acc[r][j] + bias[j]) * sf_gelu (acc[r][j + 1] + bias[j + 1]);
             }
         }
       else
@@ -211,9 +225,7 @@ void main ()
               int col = (block0 + j) * 8 + lane;
               if (col < p.n)
                 {
-                  float value = acc[r][j];
-                  if ((p.flags & 1) != 0)
-                    value += imageLoad (bias_tex, col).x;
+                  float value = acc[r][j] + bias[j];
                   if ((p.flags & 2) != 0)
                     value += imageLoad (residual_tex, o + p.out_first - p.res_first + col).x;
                   out_data[o + col] = value;

@@ -1,11 +1,12 @@
 #include "kernel-test.h"
 
 static const char *const variants[] = { "cpu-rolled", "cpu-unrolled", "gpu", NULL };
+static const char *const quick_variants[] = { "cpu-rolled", "gpu", NULL };
 
 const char *const *
 sf_kernel_test_variants (void)
 {
-  return variants;
+  return sf_kernel_test_quick () ? quick_variants : variants;
 }
 
 void
@@ -15,6 +16,10 @@ sf_kernel_test_use (const char *variant)
     g_setenv ("SFUMATO_KERNELS", variant, TRUE);
   else
     g_unsetenv ("SFUMATO_KERNELS");
+  /* Under sanitizers LLVM compiles the big CPU kernels several times
+   * slower: a smaller tile (same host code) halves that. */
+  if (sf_kernel_test_quick ())
+    g_setenv ("SFUMATO_TILE", "16x8x32x1", FALSE);
 }
 
 int64_t

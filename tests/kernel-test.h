@@ -9,11 +9,14 @@ G_BEGIN_DECLS
 
 /* The kernel variants every test runs on this device, NULL-terminated:
  * the CPU variants for Mesa 22 and Mesa ≥ 23 loops and the GPU variant,
- * all of which run (more or less fast) on any device. */
+ * all of which run (more or less fast) on any device. Under
+ * SF_TEST_QUICK (sanitizers, where compiling the big CPU kernels is slow)
+ * the Mesa ≥ 23 one, the same host code, is left out. */
 const char *const *sf_kernel_test_variants (void);
 
 /* Makes the ops record @variant (SFUMATO_KERNELS); NULL restores the
- * automatic choice. */
+ * automatic choice. Under SF_TEST_QUICK it also picks a smaller CPU tile
+ * (SFUMATO_TILE, unless set), which compiles faster. */
 void sf_kernel_test_use (const char *variant);
 
 /* @count row indices spread over [0, total) including the first and the

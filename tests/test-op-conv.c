@@ -18,6 +18,7 @@ typedef struct {
   guint check_pixels;   /* 0: all output pixels, else this many spread out */
   gboolean cpu_only;    /* too slow for the GPU variant on a CPU device */
   guint min_dispatches; /* the op must split its work at least this much */
+  const char *variant;  /* run on this kernel variant only; NULL: all */
 } ConvCase;
 
 /* out pixel p (over N*Ho*Wo) = Σ x[..] w[co, ci, ky, kx] (torch layout). */
@@ -96,7 +97,7 @@ run_case (SfArena *arena, const ConvCase *c, guint64 seed)
   g_autofree float *got_picked = g_new (float, count * c->cout);
   for (const char *const *v = sf_kernel_test_variants (); *v; v++)
     {
-      if (c->cpu_only && g_str_equal (*v, "gpu"))
+      if ((c->cpu_only && g_str_equal (*v, "gpu")) || (c->variant && !g_str_equal (*v, c->variant)))
         continue;
       sf_kernel_test_use (*v);
       g_autoptr (SfStream) stream = sf_stream_new (device, &error);
@@ -133,15 +134,15 @@ test_conv_matches_reference_at_odd_shapes (void)
   g_autoptr (SfArena) arena = sf_arena_new (sf_test_device (), "test");
   const ConvCase cases[] = {
     /* n h w cin cout kh kw s pt pl ho wo */
-    { 1, 7, 5, 3, 5, 3, 3, 1, 1, 1, 7, 5, SF_DTYPE_F32, TRUE, FALSE, 0, FALSE, 0 },
-    { 2, 9, 11, 5, 13, 3, 3, 2, 1, 1, 5, 6, SF_DTYPE_F16, TRUE, TRUE, 0, FALSE, 0 },
-    { 1, 8, 8, 8, 16, 1, 1, 1, 0, 0, 8, 8, SF_DTYPE_F32, TRUE, TRUE, 0, FALSE, 0 },
+    { 1, 7, 5, 3, 5, 3, 3, 1, 1, 1, 7, 5, SF_DTYPE_F32, TRUE, FALSE, 0, FALSE, 0, NULL },
+    { 2, 9, 11, 5, 13, 3, 3, 2, 1, 1, 5, 6, SF_DTYPE_F16, TRUE, TRUE, 0, FALSE, 0, NULL },
+    { 1, 8, 8, 8, 16, 1, 1, 1, 0, 0, 8, 8, SF_DTYPE_F32, TRUE, TRUE, 0, FALSE, 0, NULL },
     /* The VAE's downsample: pad (0, 1, 0, 1), stride 2. */
-    { 1, 10, 7, 12, 20, 3, 3, 2, 0, 0, 5, 3, SF_DTYPE_F32, TRUE, FALSE, 0, FALSE, 0 },
-    { 1, 6, 9, 4, 9, 5, 3, 1, 2, 1, 6, 9, SF_DTYPE_F16, FALSE, TRUE, 0, FALSE, 0 },
-    { 3, 13, 17, 16, 24, 3, 3, 1, 1, 1, 13, 17, SF_DTYPE_F16, TRUE, FALSE, 0, FALSE, 0 },
-    { 1, 9, 9, 7, 3, 1, 1, 2, 0, 0, 5, 5, SF_DTYPE_F32, FALSE, FALSE, 0, FALSE, 0 },
-    { 1, 5, 6, 33, 67, 2, 2, 1, 0, 0, 4, 5, SF_DTYPE_F32, TRUE, TRUE, 0, FALSE, 0 },
+    { 1, 10, 7, 12, 20, 3, 3, 2, 0, 0, 5, 3, SF_DTYPE_F32, TRUE, FALSE, 0, FALSE, 0, NULL },
+    { 1, 6, 9, 4, 9, 5, 3, 1, 2, 1, 6, 9, SF_DTYPE_F16, FALSE, TRUE, 0, FALSE, 0, NULL },
+    { 3, 13, 17, 16, 24, 3, 3, 1, 1, 1, 13, 17, SF_DTYPE_F16, TRUE, FALSE, 0, FALSE, 0, NULL },
+    { 1, 9, 9, 7, 3, 1, 1, 2, 0, 0, 5, 5, SF_DTYPE_F32, FALSE, FALSE, 0, FALSE, 0, NULL },
+    { 1, 5, 6, 33, 67, 2, 2, 1, 0, 0, 4, 5, SF_DTYPE_F32, TRUE, TRUE, 0, FALSE, 0, NULL },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     run_case (arena, &cases[i], 500 + i);
@@ -155,11 +156,11 @@ test_conv_at_sdxl_shapes (void)
   const ConvCase cases[] = {
     /* Level 2 of the UNet: 640→640 3×3 at 64×64 (the GPU variant runs the
      * same channels on a smaller image). */
-    { 1, 64, 64, 640, 640, 3, 3, 1, 1, 1, 64, 64, SF_DTYPE_F16, TRUE, TRUE, 24, TRUE, 0 },
-    { 1, 12, 10, 640, 640, 3, 3, 1, 1, 1, 12, 10, SF_DTYPE_F16, TRUE, TRUE, 30, FALSE, 0 },
+    { 1, 64, 64, 640, 640, 3, 3, 1, 1, 1, 64, 64, SF_DTYPE_F16, TRUE, TRUE, 24, TRUE, 0, NULL },
+    { 1, 12, 10, 640, 640, 3, 3, 1, 1, 1, 12, 10, SF_DTYPE_F16, TRUE, TRUE, 30, FALSE, 0, NULL },
     /* A downsample 320→320 stride 2, and the VAE's conv_in (Cin 4). */
-    { 1, 32, 32, 320, 320, 3, 3, 2, 1, 1, 16, 16, SF_DTYPE_F32, TRUE, FALSE, 20, FALSE, 0 },
-    { 1, 32, 24, 4, 128, 3, 3, 1, 1, 1, 32, 24, SF_DTYPE_F32, TRUE, FALSE, 40, FALSE, 0 },
+    { 1, 32, 32, 320, 320, 3, 3, 2, 1, 1, 16, 16, SF_DTYPE_F32, TRUE, FALSE, 20, FALSE, 0, NULL },
+    { 1, 32, 24, 4, 128, 3, 3, 1, 1, 1, 32, 24, SF_DTYPE_F32, TRUE, FALSE, 40, FALSE, 0, NULL },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     if (!(cases[i].cpu_only && sf_kernel_test_quick ()))
@@ -175,9 +176,29 @@ test_conv_splits_outputs_larger_than_a_binding (void)
    * output rows into several dispatches (and input windows follow). */
   g_setenv ("SFUMATO_MAX_BINDING_BYTES", "16384", TRUE);
   const ConvCase c = { 2, 15, 13, 8, 40, 3, 3, 1, 1, 1, 15, 13, SF_DTYPE_F32, TRUE, TRUE, 0,
-                       FALSE, 4 };
+                       FALSE, 4, NULL };
   run_case (arena, &c, 700);
   g_unsetenv ("SFUMATO_MAX_BINDING_BYTES");
+}
+
+static void
+test_conv_long_reductions_with_each_cpu_tile (void)
+{
+  /* The tiles sf_kernels_choose picks (32x8 on AVX-512 cores, 16x8 on
+   * AVX2 ones) and a ragged 12-row one, at a reduction of 9 * 1280
+   * values: the tile loops must be unrolled, or llvmpipe's limit of
+   * 65535 loop iterations per invocation would cut the K loop short. The
+   * variant for Mesa 22 leaves unrolling to Mesa; the other asks for it. */
+  g_autoptr (SfArena) arena = sf_arena_new (sf_test_device (), "test");
+  static const char *const tiles[] = { "32x8x32x1", "16x8x32x1", "12x10x16x2" };
+  for (gsize t = 0; t < G_N_ELEMENTS (tiles); t++)
+    {
+      g_setenv ("SFUMATO_TILE", tiles[t], TRUE);
+      const ConvCase c = { 1, 6, 5, 1280, 24, 3, 3, 1, 1, 1, 6, 5, SF_DTYPE_F16, TRUE, FALSE, 0,
+                           FALSE, 0, "cpu-rolled" };
+      run_case (arena, &c, 750 + t);
+    }
+  g_unsetenv ("SFUMATO_TILE");
 }
 
 static void
@@ -232,6 +253,8 @@ main (int argc, char **argv)
   sf_test_add ("/op-conv/matches-reference-at-sdxl-shapes", test_conv_at_sdxl_shapes);
   sf_test_add ("/op-conv/splits-outputs-larger-than-a-binding",
                test_conv_splits_outputs_larger_than_a_binding);
+  sf_test_add ("/op-conv/long-reductions-with-each-cpu-tile",
+               test_conv_long_reductions_with_each_cpu_tile);
   sf_test_add ("/op-conv/rejects-bad-shapes", test_conv_rejects_bad_shapes);
   return sf_test_run ();
 }

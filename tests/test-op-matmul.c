@@ -193,7 +193,7 @@ test_matmul_geglu_matches_matmul_then_gelu_gate (void)
   /* One arena for all cases: device memory blocks are costly to make. */
   g_autoptr (SfArena) arena = sf_arena_new (sf_test_device (), "test");
   const MatmulCase cases[] = {
-    { { 19 }, 21, 40, SF_DTYPE_F32, TRUE, FALSE, TRUE, 0 },
+    { { 19 }, 21, 40, SF_DTYPE_F16, TRUE, FALSE, TRUE, 0 },
     { { 2, 33 }, 64, 36, SF_DTYPE_F16, FALSE, FALSE, TRUE, 0 },
     { { 45 }, 83, 13, SF_DTYPE_F32, TRUE, FALSE, TRUE, 0 },
     { { 7 }, 3, 8, SF_DTYPE_F16, TRUE, FALSE, TRUE, 0 },
@@ -225,7 +225,7 @@ test_matmul_splits_outputs_larger_than_a_binding (void)
   g_setenv ("SFUMATO_MAX_BINDING_BYTES", "16384", TRUE);
   const MatmulCase c = { { 3, 101 }, 40, 36, SF_DTYPE_F16, TRUE, TRUE, FALSE, 0 };
   run_case (arena, &c, 150);
-  const MatmulCase g = { { 211 }, 27, 20, SF_DTYPE_F32, TRUE, FALSE, TRUE, 0 };
+  const MatmulCase g = { { 211 }, 27, 20, SF_DTYPE_F16, TRUE, FALSE, TRUE, 0 };
   run_case (arena, &g, 151);
   g_unsetenv ("SFUMATO_MAX_BINDING_BYTES");
 }
