@@ -56,6 +56,10 @@ sf_kernels_choose (SfDevice *device, SfDType weight_dtype, SfKernelChoice *choic
     choice->family = unrolled ? SF_KERNELS_CPU_UNROLLED : SF_KERNELS_CPU_ROLLED;
   else
     choice->family = SF_KERNELS_GPU;
+  /* The CPU kernels shuffle rows between the 8 lanes of a subgroup; other
+   * devices run the GPU kernels even when a CPU family is forced. */
+  if (info->subgroup_size != 8)
+    choice->family = SF_KERNELS_GPU;
 
   choose_cpu_tiles (weight_dtype, choice);
   const char *tile = g_getenv ("SFUMATO_TILE");
