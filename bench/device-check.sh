@@ -1,8 +1,10 @@
 #!/bin/sh
 # The engine's tests and benchmarks on a machine with a real GPU (the lent
 # device machine, which has no compiler toolchain or Debian packages of
-# its own): binaries built here and stripped into .gpu/bin, Debian's
-# libvulkan1 in .gl (dpkg -x into /), json-glib, GLib and the Khronos
+# its own): binaries built here and stripped into .gpu/bin; Debian's
+# libvulkan1 and the libglvnd libraries NVIDIA's Vulkan driver needs
+# (libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2) in .gl, unpacked
+# into / as the device README says; json-glib, GLib and the Khronos
 # validation layer in .gpu/debs (unpacked beside), the CLIP vocabulary in
 # .gpu/clip. Logs and figures go to $OUT. See bench/RESULTS.md.
 set -u
