@@ -2,8 +2,25 @@
 #include "vk_pipeline.h"
 #include "vk_memory.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
+
+/* The Vulkan loader unloads drivers and layers when the instance goes;
+ * LeakSanitizer, which reports at exit, then cannot name the module of
+ * their own leaks. Sanitizer builds keep them mapped so that
+ * tests/lsan.supp can name them, in every program (the CLI too). */
+static void
+pin_vulkan_modules (void)
+{
+#ifdef SF_SANITIZE_BUILD
+  static const char *const modules[] = {
+    "libvulkan_lvp.so", "libVkLayer_khronos_validation.so", "libVkLayer_MESA_device_select.so",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (modules); i++)
+    dlopen (modules[i], RTLD_NOW | RTLD_NODELETE | RTLD_LOCAL);
+#endif
+}
 
 #define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
 
@@ -123,6 +140,7 @@ instance_ref (GError **error)
     .ppEnabledExtensionNames = extensions,
   };
   VkInstance instance = VK_NULL_HANDLE;
+  pin_vulkan_modules ();
   VkResult result = vkCreateInstance (&info, NULL, &instance);
   if (result == VK_ERROR_INCOMPATIBLE_DRIVER)
     {

@@ -1,6 +1,5 @@
 #include "sf-test.h"
 
-#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -10,23 +9,9 @@ typedef struct {
   void (*func) (void);
 } TestCase;
 
-/* The Vulkan loader unloads drivers and layers when the instance goes;
- * LeakSanitizer then cannot name the module of their own leaks, so tests
- * keep them mapped and lsan.supp can name them. */
-static void
-pin_vulkan_modules (void)
-{
-  static const char *const modules[] = {
-    "libvulkan_lvp.so", "libVkLayer_khronos_validation.so", "libVkLayer_MESA_device_select.so",
-  };
-  for (gsize i = 0; i < G_N_ELEMENTS (modules); i++)
-    dlopen (modules[i], RTLD_NOW | RTLD_NODELETE | RTLD_LOCAL);
-}
-
 void
 sf_test_init (int *argc, char ***argv)
 {
-  pin_vulkan_modules ();
   g_test_init (argc, argv, NULL);
   /* Tests always run with validation; ctest sets it too. */
   g_setenv ("SFUMATO_VALIDATE", "1", FALSE);
