@@ -67,6 +67,9 @@ typedef struct {
 SfFrameMode sf_frame_detect_mode (SfDocument *document, const SfRect *frame);
 
 /* Plans a generation for @frame. @options may be NULL for the defaults.
+ * Only-masked applies to inpainting; an outpaint plan always covers the
+ * whole frame. Fill applies to inpainting (outpaint areas are prefilled
+ * anyway); latent noise to both.
  * Returns: (transfer full) (nullable): NULL with @error set for a frame
  * that is not a multiple of 8 or smaller than 64 px, or only-masked with
  * no mask in the frame. */
