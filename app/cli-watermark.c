@@ -1,5 +1,6 @@
 /* sfumato watermark --check FILE | --embed IN OUT: reads or writes
- * Sfumato's invisible watermark (render/watermark.h) in a PNG.
+ * Sfumato's invisible watermark (render/watermark.h) in a PNG. Embedding
+ * keeps the file's text chunks (the generation parameters).
  *
  * --check exits 0 when the tag is there, 1 when it is not, 2 when the
  * file cannot be read, so scripts can tell "unmarked" from "broken". */
@@ -8,6 +9,7 @@
 #include <stdio.h>
 
 #include "png-io.h"
+#include "png_text.h"
 #include "watermark.h"
 
 /* Errors exit 2: 1 means "no watermark". */
@@ -37,6 +39,26 @@ check (const char *path)
   return marked ? 0 : 1;
 }
 
+/* The text chunks of @path as sf_png_save takes them: key, value, …, NULL
+ * (the generation parameters must survive the marking). */
+static GStrv
+text_chunks (const char *path, GError **error)
+{
+  g_autoptr (GHashTable) chunks = sf_png_text_read_file (path, error);
+  if (!chunks)
+    return NULL;
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  GHashTableIter iter;
+  gpointer key, value;
+  g_hash_table_iter_init (&iter, chunks);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_strv_builder_add (builder, key);
+      g_strv_builder_add (builder, value);
+    }
+  return g_strv_builder_end (builder);
+}
+
 static int
 embed (const char *in, const char *out)
 {
@@ -44,10 +66,13 @@ embed (const char *in, const char *out)
   g_autoptr (SfImage) image = sf_png_load (in, &error);
   if (!image)
     return fail (error->message);
+  g_auto (GStrv) text = text_chunks (in, &error);
+  if (!text)
+    return fail (error->message);
   if (!sf_watermark_embed_tag (image->pixels, image->width, image->height, image->width * 4,
                                &error)
       || !sf_png_save (out, image->pixels, image->width, image->height, image->width * 4,
-                       SF_PNG_RGBA, NULL, &error))
+                       SF_PNG_RGBA, (const char *const *) text, &error))
     return fail (error->message);
   return 0;
 }

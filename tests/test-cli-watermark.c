@@ -1,4 +1,5 @@
-/* `sfumato watermark`: the built binary embeds into a PNG made here,
+/* `sfumato watermark`: the built binary embeds into a PNG made here
+ * (keeping its parameters chunk),
  * finds the tag in it (exit 0), says "no watermark" for the unmarked one
  * (exit 1), and fails clearly on a file that is not a PNG (exit 2). */
 #include <glib/gstdio.h>
@@ -7,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "png-io.h"
+#include "png_text.h"
 #include "sf-test.h"
 #include "watermark.h"
 
@@ -58,7 +60,8 @@ test_check_and_embed (void)
   g_autofree char *junk = g_build_filename (dir, "junk.png", NULL);
   const int width = 321, height = 240;
   g_autofree guint8 *rgba = make_picture (width, height);
-  g_assert_true (sf_png_save (plain, rgba, width, height, width * 4, SF_PNG_RGBA, NULL, &error));
+  const char *const text[] = { "parameters", "a lighthouse\nSteps: 30, Seed: 7", NULL };
+  g_assert_true (sf_png_save (plain, rgba, width, height, width * 4, SF_PNG_RGBA, text, &error));
   g_assert_no_error (error);
 
   g_autofree char *out = NULL, *err = NULL;
@@ -74,6 +77,10 @@ test_check_and_embed (void)
   g_assert_no_error (error);
   g_assert_true (sf_watermark_embed_tag (rgba, width, height, width * 4, &error));
   g_assert_cmpmem (written->pixels, width * height * 4, rgba, width * height * 4);
+  /* The generation parameters survive. */
+  g_autoptr (GHashTable) chunks = sf_png_text_read_file (marked, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_hash_table_lookup (chunks, "parameters"), ==, text[1]);
 
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
