@@ -25,7 +25,7 @@ GQuark sf_frame_error_quark (void);
 typedef enum {
   SF_FRAME_ERROR_INVALID_FRAME, /* not a multiple of 8, or smaller than 64 px */
   SF_FRAME_ERROR_EMPTY_MASK,    /* only-masked with nothing masked in the frame */
-  SF_FRAME_ERROR_INVALID,       /* other bad options */
+  SF_FRAME_ERROR_INVALID,       /* other bad options (a model size not a multiple of 8) */
 } SfFrameError;
 
 /* The smallest frame side the planner accepts. */

@@ -188,7 +188,7 @@ test_rejects_bad_frames (void)
   mask_disc (document, 60, 60, 10);
   options.model_width = 1001;
   g_assert_null (sf_frame_plan_new (document, &frame, &options, &error));
-  g_assert_error (error, SF_FRAME_ERROR, SF_FRAME_ERROR_INVALID_FRAME);
+  g_assert_error (error, SF_FRAME_ERROR, SF_FRAME_ERROR_INVALID);
 }
 
 /* For each pixel of @frame, whether any pixel of the canvas mask lies
