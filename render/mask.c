@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "document-private.h"
+#include "mask.h"
 
 void
 sf_document_fill_mask (SfDocument *document, const SfRect *rect, guint8 value)
@@ -148,20 +149,15 @@ squared_distances (const guint8 *mask, int width, int height, gboolean to_inside
 }
 
 void
-sf_document_grow_mask (SfDocument *document, int radius_px)
+sf_mask_grow (guint8 *mask, int width, int height, int radius_px)
 {
   if (radius_px == 0)
     return;
   int radius = ABS (radius_px);
-  SfRect area;
-  if (!work_area (document, radius + 1, &area))
-    return;
-  gsize count = (gsize) area.width * area.height;
-  g_autofree guint8 *mask = g_malloc (count);
-  sf_tile_grid_read (document->mask, &area, mask, area.width);
+  gsize count = (gsize) width * height;
   double cap = (double) (radius + 2) * (radius + 2);
   gboolean grow = radius_px > 0;
-  g_autofree float *distance2 = squared_distances (mask, area.width, area.height, grow, cap);
+  g_autofree float *distance2 = squared_distances (mask, width, height, grow, cap);
   for (gsize i = 0; i < count; i++)
     {
       double d = sqrt (distance2[i]);
@@ -171,26 +167,40 @@ sf_document_grow_mask (SfDocument *document, int radius_px)
       guint8 value = (guint8) (coverage * 255 + 0.5);
       mask[i] = grow ? MAX (mask[i], value) : MIN (mask[i], value);
     }
-  sf_document_begin_edit (document, grow ? _("Grow Mask") : _("Shrink Mask"));
+}
+
+void
+sf_document_grow_mask (SfDocument *document, int radius_px)
+{
+  if (radius_px == 0)
+    return;
+  int radius = ABS (radius_px);
+  SfRect area;
+  if (!work_area (document, radius + 1, &area))
+    return;
+  g_autofree guint8 *mask = g_malloc ((gsize) area.width * area.height);
+  sf_tile_grid_read (document->mask, &area, mask, area.width);
+  sf_mask_grow (mask, area.width, area.height, radius_px);
+  sf_document_begin_edit (document, radius_px > 0 ? _("Grow Mask") : _("Shrink Mask"));
   sf_document_write_grid (document, NULL, document->mask, &area, mask, area.width);
   sf_document_emit (document, SF_DOCUMENT_CHANGED_MASK, &area, NULL);
   sf_document_end_edit (document);
 }
 
-void
-sf_document_feather_mask (SfDocument *document, double radius_px)
+int
+sf_mask_feather_reach (double radius_px)
 {
   double sigma = radius_px / 2;
-  if (!(sigma >= 0.3))
-    return;
-  int reach = (int) ceil (3 * sigma);
-  SfRect area;
-  if (!work_area (document, reach, &area))
-    return;
-  int width = area.width, height = area.height;
-  g_autofree guint8 *mask = g_malloc ((gsize) width * height);
-  sf_tile_grid_read (document->mask, &area, mask, width);
+  return sigma >= 0.3 ? (int) ceil (3 * sigma) : 0;
+}
 
+void
+sf_mask_feather (guint8 *mask, int width, int height, double radius_px)
+{
+  double sigma = radius_px / 2;
+  int reach = sf_mask_feather_reach (radius_px);
+  if (reach == 0)
+    return;
   g_autofree float *weights = g_new (float, 2 * reach + 1);
   double sum = 0;
   for (int i = -reach; i <= reach; i++)
@@ -217,8 +227,22 @@ sf_document_feather_mask (SfDocument *document, double radius_px)
           acc += weights[i + reach] * rows[(gsize) CLAMP (y + i, 0, height - 1) * width + x];
         mask[(gsize) y * width + x] = (guint8) CLAMP (acc + 0.5f, 0.0f, 255.0f);
       }
+}
+
+void
+sf_document_feather_mask (SfDocument *document, double radius_px)
+{
+  int reach = sf_mask_feather_reach (radius_px);
+  if (reach == 0)
+    return;
+  SfRect area;
+  if (!work_area (document, reach, &area))
+    return;
+  g_autofree guint8 *mask = g_malloc ((gsize) area.width * area.height);
+  sf_tile_grid_read (document->mask, &area, mask, area.width);
+  sf_mask_feather (mask, area.width, area.height, radius_px);
   sf_document_begin_edit (document, _("Feather Mask"));
-  sf_document_write_grid (document, NULL, document->mask, &area, mask, width);
+  sf_document_write_grid (document, NULL, document->mask, &area, mask, area.width);
   sf_document_emit (document, SF_DOCUMENT_CHANGED_MASK, &area, NULL);
   sf_document_end_edit (document);
 }
