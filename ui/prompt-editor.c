@@ -205,7 +205,7 @@ static gboolean
 on_key_pressed (GtkEventControllerKey *controller, guint keyval, guint keycode, GdkModifierType state,
                 SfPromptEditor *self)
 {
-  if ((state & GDK_MODIFIER_MASK & ~GDK_LOCK_MASK) != GDK_CONTROL_MASK)
+  if ((state & gtk_accelerator_get_default_mod_mask ()) != GDK_CONTROL_MASK)
     return FALSE;
   if (keyval == GDK_KEY_Up || keyval == GDK_KEY_KP_Up)
     sf_prompt_editor_adjust_weight (self, SF_PROMPT_WEIGHT_STEP);
