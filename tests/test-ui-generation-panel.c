@@ -629,6 +629,18 @@ screenshot (GtkWidget *panel, int width, int height, const char *name)
 }
 
 static void
+expand_sections (GtkWidget *root)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    {
+      if (GTK_IS_EXPANDER (child))
+        gtk_expander_set_expanded (GTK_EXPANDER (child), !gtk_expander_get_expanded (GTK_EXPANDER (child)));
+      else
+        expand_sections (child);
+    }
+}
+
+static void
 test_looks_tidy_in_a_window (void)
 {
   use_test_models ();
@@ -644,11 +656,18 @@ test_looks_tidy_in_a_window (void)
   SfEngineProgress progress = { .images = 1, .step = 5, .total = 30, .eta_s = 12, .stage = "sampling" };
   sf_generation_panel_set_progress (self, &progress);
   sf_generation_panel_set_staging (self, 4, 1);
-  screenshot (panel, 380, 1000, "generation-panel.png");
+  screenshot (panel, 300, 1000, "generation-panel.png");
+
+  /* The other two sections open, the first two closed. */
+  panel = sf_generation_panel_new (NULL);
+  sf_prompt_editor_set_counter (sf_generation_panel_get_prompt_editor (SF_GENERATION_PANEL (panel)), count_bytes, NULL);
+  sf_prompt_editor_set_counter (sf_generation_panel_get_negative_editor (SF_GENERATION_PANEL (panel)), count_bytes, NULL);
+  expand_sections (panel);
+  screenshot (panel, 300, 800, "generation-panel-options.png");
 
   g_autofree char *empty = g_dir_make_tmp ("sfumato-models-XXXXXX", NULL);
   g_setenv ("SFUMATO_MODEL_DIRS", empty, TRUE);
-  screenshot (sf_generation_panel_new (NULL), 380, 600, "generation-panel-first-use.png");
+  screenshot (sf_generation_panel_new (NULL), 300, 600, "generation-panel-first-use.png");
   g_rmdir (empty);
 }
 

@@ -11,7 +11,8 @@ static const char *const MASKED_CONTENT_IDS[] = { "original", "fill", "latent-no
 static const char *const MASKED_CONTENT_LABELS[] = { N_("Original"), N_("Fill"), N_("Latent noise"), NULL };
 static const char *const PRECISION_IDS[] = { "fp16", "fp32", NULL };
 static const char *const SCHEDULER_LABELS[] = { N_("Normal"), N_("Karras"), NULL };
-static const char *const SIDE_LABELS[] = { N_("Left"), N_("Top"), N_("Right"), N_("Bottom") };
+static const char *const SIDE_TOOLTIPS[] = { N_("Extend to the left"), N_("Extend upwards"),
+                                             N_("Extend to the right"), N_("Extend downwards") };
 static const char *const SIDE_ICONS[] = { "go-previous-symbolic", "go-up-symbolic", "go-next-symbolic",
                                           "go-down-symbolic" };
 
@@ -140,15 +141,20 @@ spin_new (const char *name, GtkAdjustment **adjustment, double value, double low
   *adjustment = gtk_adjustment_new (value, lower, upper, step, step * 10, 0);
   GtkWidget *spin = gtk_spin_button_new (*adjustment, step, digits);
   gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (spin), TRUE);
+  /* Narrow by default, so the panel fits a sidebar; rows stretch it. */
+  gtk_editable_set_width_chars (GTK_EDITABLE (spin), 4);
   gtk_widget_set_name (spin, name);
   gtk_widget_set_hexpand (spin, TRUE);
   return spin;
 }
 
 static void
-add_row (GtkWidget *grid, int *row, const char *label, GtkWidget *widget, const char *tooltip)
+add_row (SfGenerationPanel *self, GtkWidget *grid, int *row, const char *label, GtkWidget *widget,
+         const char *tooltip)
 {
   GtkWidget *title = gtk_label_new_with_mnemonic (label);
+  /* One label column across the sections. */
+  gtk_size_group_add_widget (self->label_column, title);
   gtk_label_set_xalign (GTK_LABEL (title), 0);
   gtk_label_set_mnemonic_widget (GTK_LABEL (title), widget);
   gtk_widget_set_hexpand (widget, TRUE);
@@ -189,6 +195,46 @@ section_new (GtkWidget *box, const char *title, GtkWidget *child, gboolean expan
   return expander;
 }
 
+static void
+setup_label (GtkListItemFactory *factory, GtkListItem *item, gpointer ellipsize)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  if (ellipsize)
+    {
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
+      gtk_label_set_width_chars (GTK_LABEL (label), 8);
+    }
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_label (GtkListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  GtkStringObject *string = gtk_list_item_get_item (item);
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), gtk_string_object_get_string (string));
+}
+
+static GtkListItemFactory *
+label_factory (gboolean ellipsize)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_label), GINT_TO_POINTER (ellipsize));
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_label), NULL);
+  return factory;
+}
+
+/* Checkpoint names are long: the button shows them shortened in the
+ * middle (the end tells versions apart), the list in full. */
+static void
+use_short_button (GtkWidget *dropdown)
+{
+  g_autoptr (GtkListItemFactory) button = label_factory (TRUE);
+  g_autoptr (GtkListItemFactory) list = label_factory (FALSE);
+  gtk_drop_down_set_factory (GTK_DROP_DOWN (dropdown), button);
+  gtk_drop_down_set_list_factory (GTK_DROP_DOWN (dropdown), list);
+}
+
 static GtkWidget *
 check_new (const char *label)
 {
@@ -220,14 +266,17 @@ build_sampling_section (SfGenerationPanel *self)
   int row = 0;
   self->model_names = gtk_string_list_new (NULL);
   self->model_dropdown = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->model_names)), NULL);
+  use_short_button (self->model_dropdown);
   gtk_drop_down_set_enable_search (GTK_DROP_DOWN (self->model_dropdown), TRUE);
-  add_row (grid, &row, _("_Model"), self->model_dropdown, _("The SDXL checkpoint"));
+  add_row (self, grid, &row, _("_Model"), self->model_dropdown, _("The SDXL checkpoint"));
   const char *none[] = { _("None"), NULL };
   self->refiner_names = gtk_string_list_new (none);
   self->refiner_dropdown = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->refiner_names)), NULL);
-  add_row (grid, &row, _("_Refiner"), self->refiner_dropdown,
+  use_short_button (self->refiner_dropdown);
+  add_row (self, grid, &row, _("_Refiner"), self->refiner_dropdown,
            _("A second model that finishes the last steps (SDXL's refiner)"));
-  add_row (grid, &row, _("S_witch at"), spin_new ("refiner-start", &self->refiner_start, 0.8, 0.05, 0.95, 0.05, 2),
+  self->refiner_start_spin = spin_new ("refiner-start", &self->refiner_start, 0.8, 0.05, 0.95, 0.05, 2);
+  add_row (self, grid, &row, _("S_witch at"), self->refiner_start_spin,
            _("The fraction of the steps the base model runs before the refiner takes over"));
 
   const char *const *samplers = sf_engine_get_sampler_names ();
@@ -235,33 +284,33 @@ build_sampling_section (SfGenerationPanel *self)
   for (guint i = 0; samplers[i]; i++)
     gtk_string_list_append (sampler_labels, sf_engine_describe_sampler (samplers[i]));
   self->sampler_dropdown = gtk_drop_down_new (G_LIST_MODEL (sampler_labels), NULL);
-  add_row (grid, &row, _("_Sampler"), self->sampler_dropdown, NULL);
+  add_row (self, grid, &row, _("_Sampler"), self->sampler_dropdown, NULL);
   self->scheduler_dropdown = dropdown_new (SCHEDULER_LABELS, TRUE);
-  add_row (grid, &row, _("Sc_hedule"), self->scheduler_dropdown, NULL);
-  add_row (grid, &row, _("S_teps"), spin_new ("steps", &self->steps, 30, 1, 150, 1, 0), NULL);
-  add_row (grid, &row, _("_CFG scale"), spin_new ("cfg", &self->cfg, 5, 1, 30, 0.5, 1),
+  add_row (self, grid, &row, _("Sc_hedule"), self->scheduler_dropdown, NULL);
+  add_row (self, grid, &row, _("S_teps"), spin_new ("steps", &self->steps, 30, 1, 150, 1, 0), NULL);
+  add_row (self, grid, &row, _("_CFG scale"), spin_new ("cfg", &self->cfg, 5, 1, 30, 0.5, 1),
            _("How closely the picture follows the prompt"));
 
   GtkWidget *seed_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
   GtkWidget *seed_spin = spin_new ("seed", &self->seed, -1, -1, 4294967295.0, 1, 0);
-  gtk_editable_set_width_chars (GTK_EDITABLE (seed_spin), 10);
+  gtk_editable_set_width_chars (GTK_EDITABLE (seed_spin), 6);
   gtk_box_append (GTK_BOX (seed_box), seed_spin);
   GtkWidget *dice = gtk_button_new_from_icon_name ("media-playlist-shuffle-symbolic");
   gtk_widget_set_tooltip_text (dice, _("A new random seed each time (-1)"));
   gtk_actionable_set_action_name (GTK_ACTIONABLE (dice), "gen.dice");
   gtk_box_append (GTK_BOX (seed_box), dice);
-  self->keep_seed = gtk_check_button_new_with_mnemonic (_("_Keep"));
+  add_row (self, grid, &row, _("S_eed"), seed_box, NULL);
+  self->keep_seed = gtk_check_button_new_with_mnemonic (_("_Keep a random seed"));
   gtk_widget_set_tooltip_text (self->keep_seed, _("Write a random seed back into the field, so the next run reuses it"));
-  gtk_box_append (GTK_BOX (seed_box), self->keep_seed);
-  add_row (grid, &row, _("S_eed"), seed_box, NULL);
   gtk_label_set_mnemonic_widget (GTK_LABEL (gtk_grid_get_child_at (GTK_GRID (grid), 0, row - 1)), seed_spin);
+  gtk_grid_attach (GTK_GRID (grid), self->keep_seed, 1, row++, 1, 1);
 
-  add_row (grid, &row, _("_Batch count"), spin_new ("batch-count", &self->batch_count, 1, 1, 64, 1, 0),
+  add_row (self, grid, &row, _("_Batch count"), spin_new ("batch-count", &self->batch_count, 1, 1, 64, 1, 0),
            _("Images made one after another, seeds seed, seed + 1, …"));
-  add_row (grid, &row, _("Stre_ngth"), spin_new ("strength", &self->strength, 0.75, 0.01, 1, 0.05, 2),
+  add_row (self, grid, &row, _("Stre_ngth"), spin_new ("strength", &self->strength, 0.75, 0.01, 1, 0.05, 2),
            _("How much image-to-image and inpainting change the picture (1 repaints fully)"));
   self->precision_dropdown = dropdown_new (PRECISION_IDS, FALSE);
-  add_row (grid, &row, _("_Precision"), self->precision_dropdown,
+  add_row (self, grid, &row, _("_Precision"), self->precision_dropdown,
            _("fp32 needs twice the memory; fp16 is the usual choice"));
   return grid;
 }
@@ -271,34 +320,34 @@ build_inpaint_section (SfGenerationPanel *self)
 {
   GtkWidget *grid = grid_new ();
   int row = 0;
-  add_row (grid, &row, _("Mask _blur"), spin_new ("mask-blur", &self->mask_blur, 4, 0, 64, 1, 0),
+  add_row (self, grid, &row, _("Mask _blur"), spin_new ("mask-blur", &self->mask_blur, 4, 0, 64, 1, 0),
            _("Softens the mask's edge, in pixels"));
   self->only_masked = check_new (_("Only _masked area"));
   gtk_widget_set_tooltip_text (self->only_masked,
                                _("Generate the masked area at full resolution, then paste it back"));
   gtk_grid_attach (GTK_GRID (grid), self->only_masked, 0, row++, 2, 1);
-  add_row (grid, &row, _("_Padding"), spin_new ("only-masked-padding", &self->only_masked_padding, 32, 0, 256, 4, 0),
+  GtkWidget *padding = spin_new ("only-masked-padding", &self->only_masked_padding, 32, 0, 256, 4, 0);
+  g_object_bind_property (self->only_masked, "active", padding, "sensitive", G_BINDING_SYNC_CREATE);
+  add_row (self, grid, &row, _("_Padding"), padding,
            _("Context around the masked area, in pixels"));
   self->masked_content_dropdown = dropdown_new (MASKED_CONTENT_LABELS, TRUE);
-  add_row (grid, &row, _("Masked _content"), self->masked_content_dropdown, NULL);
+  add_row (self, grid, &row, _("Masked _content"), self->masked_content_dropdown, NULL);
 
-  GtkWidget *extend_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
-  GtkWidget *extend_spin = spin_new ("extend-px", &self->extend_px, 256, 8, 1024, 8, 0);
-  gtk_box_append (GTK_BOX (extend_box), extend_spin);
+  add_row (self, grid, &row, _("_Extend by"), spin_new ("extend-px", &self->extend_px, 256, 8, 1024, 8, 0),
+           _("Outpaint: how many pixels to grow the canvas by"));
+  /* Under the number, one button per side, as wide as the field. */
   GtkWidget *sides = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
   gtk_widget_add_css_class (sides, "linked");
+  gtk_box_set_homogeneous (GTK_BOX (sides), TRUE);
   for (int side = 0; side < 4; side++)
     {
       GtkWidget *button = gtk_button_new_from_icon_name (SIDE_ICONS[side]);
-      g_autofree char *tip = g_strdup_printf (_("Extend the canvas to the %s"), _(SIDE_LABELS[side]));
-      gtk_widget_set_tooltip_text (button, tip);
+      gtk_widget_set_tooltip_text (button, _(SIDE_TOOLTIPS[side]));
       gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "gen.extend");
       gtk_actionable_set_action_target_value (GTK_ACTIONABLE (button), g_variant_new_int32 (side));
       gtk_box_append (GTK_BOX (sides), button);
     }
-  gtk_box_append (GTK_BOX (extend_box), sides);
-  add_row (grid, &row, _("_Extend by"), extend_box, _("Outpaint: grow the canvas on one side, in pixels"));
-  gtk_label_set_mnemonic_widget (GTK_LABEL (gtk_grid_get_child_at (GTK_GRID (grid), 0, row - 1)), extend_spin);
+  gtk_grid_attach (GTK_GRID (grid), sides, 1, row++, 1, 1);
   return grid;
 }
 
@@ -316,8 +365,9 @@ build_output_section (SfGenerationPanel *self)
       gtk_string_list_append (sizes, label);
     }
   self->frame_dropdown = gtk_drop_down_new (G_LIST_MODEL (sizes), NULL);
-  add_row (grid, &row, _("_Frame size"), self->frame_dropdown, _("SDXL's trained sizes, about a megapixel"));
-  self->auto_regenerate = check_new (_("_Auto-regenerate when the prompt changes"));
+  add_row (self, grid, &row, _("_Frame size"), self->frame_dropdown, _("SDXL's trained sizes, about a megapixel"));
+  self->auto_regenerate = check_new (_("_Auto-regenerate"));
+  gtk_widget_set_tooltip_text (self->auto_regenerate, _("Generate again when the prompt has changed"));
   gtk_grid_attach (GTK_GRID (grid), self->auto_regenerate, 0, row++, 2, 1);
   self->watermark = check_new (_("Invisible _watermark"));
   gtk_widget_set_tooltip_text (self->watermark, _("Mark the images as generated, invisibly"));
@@ -500,6 +550,9 @@ bind_settings (SfGenerationPanel *self)
 void
 sf_generation_panel_build (SfGenerationPanel *self)
 {
+  /* The widgets keep their size group alive. */
+  g_autoptr (GtkSizeGroup) label_column = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
+  self->label_column = label_column;
   GtkWidget *sections = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   gtk_widget_set_margin_start (sections, 6);
   gtk_widget_set_margin_end (sections, 6);
@@ -523,6 +576,7 @@ sf_generation_panel_build (SfGenerationPanel *self)
   gtk_stack_add_named (GTK_STACK (self->stack), build_first_use (self), "first-use");
   gtk_widget_set_parent (self->stack, GTK_WIDGET (self));
 
+  self->label_column = NULL;
   name_widgets (self);
   bind_settings (self);
 }

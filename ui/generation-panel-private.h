@@ -18,6 +18,7 @@ struct _SfGenerationPanel {
   GtkWidget parent_instance;
   GSettings *settings;              /* nullable */
   GtkWidget *stack;
+  GtkSizeGroup *label_column;      /* while building */
   /* Prompt */
   GtkWidget *prompt;
   GtkWidget *negative;
@@ -25,6 +26,7 @@ struct _SfGenerationPanel {
   GtkWidget *model_dropdown;
   GtkWidget *refiner_dropdown;
   GtkAdjustment *refiner_start;
+  GtkWidget *refiner_start_spin;
   GtkWidget *sampler_dropdown;
   GtkWidget *scheduler_dropdown;
   GtkAdjustment *steps;

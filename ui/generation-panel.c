@@ -88,6 +88,7 @@ select_models (SfGenerationPanel *self)
                               self->models->len ? (guint) MAX (model, 0) : GTK_INVALID_LIST_POSITION);
   int refiner = find_model (self, self->wanted_refiner);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (self->refiner_dropdown), refiner >= 0 ? (guint) refiner + 1 : 0);
+  gtk_widget_set_sensitive (self->refiner_start_spin, refiner >= 0);
 }
 
 static void
@@ -158,6 +159,7 @@ on_refiner_selected (SfGenerationPanel *self)
   if (!self->models->len || self->rescanning)
     return;
   const SfModelFile *refiner = selected_model (self, self->refiner_dropdown, 1);
+  gtk_widget_set_sensitive (self->refiner_start_spin, refiner != NULL);
   set_string (&self->wanted_refiner, refiner ? refiner->path : NULL);
   sf_generation_panel_save_string (self, "refiner", refiner ? refiner->path : "");
 }
@@ -466,6 +468,13 @@ static void
 sf_generation_panel_dispose (GObject *object)
 {
   SfGenerationPanel *self = SF_GENERATION_PANEL (object);
+  /* An editor may outlive the panel for a moment (its count is still
+   * running): it must not call back into a panel that is gone. */
+  if (self->prompt)
+    g_signal_handlers_disconnect_by_data (self->prompt, self);
+  if (self->negative)
+    g_signal_handlers_disconnect_by_data (self->negative, self);
+  self->prompt = self->negative = NULL;
   g_clear_pointer (&self->stack, gtk_widget_unparent);
   g_clear_object (&self->model_names);
   g_clear_object (&self->refiner_names);

@@ -20,6 +20,7 @@ struct _SfPromptEditor {
   SfPromptCounter counter;
   gpointer counter_data;
   guint debounce_id;
+  guint first_count_id;       /* the count of a new editor, unless a counter is set first */
   guint count_serial;         /* the newest count asked for; older answers are dropped */
   GCancellable *cancellable;
 };
@@ -139,6 +140,15 @@ start_count (SfPromptEditor *self)
 }
 
 static gboolean
+on_first_count (gpointer data)
+{
+  SfPromptEditor *self = data;
+  self->first_count_id = 0;
+  start_count (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
 on_debounced (gpointer data)
 {
   SfPromptEditor *self = data;
@@ -247,6 +257,7 @@ sf_prompt_editor_set_counter (SfPromptEditor *self, SfPromptCounter counter, gpo
   g_return_if_fail (SF_IS_PROMPT_EDITOR (self));
   self->counter = counter ? counter : count_with_engine;
   self->counter_data = counter ? data : NULL;
+  g_clear_handle_id (&self->first_count_id, g_source_remove);
   start_count (self);
 }
 
@@ -262,6 +273,7 @@ sf_prompt_editor_dispose (GObject *object)
 {
   SfPromptEditor *self = SF_PROMPT_EDITOR (object);
   g_clear_handle_id (&self->debounce_id, g_source_remove);
+  g_clear_handle_id (&self->first_count_id, g_source_remove);
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -311,6 +323,8 @@ sf_prompt_editor_init (SfPromptEditor *self)
 
   self->placeholder = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (self->placeholder), 0);
+  gtk_label_set_wrap (GTK_LABEL (self->placeholder), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (self->placeholder), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_yalign (GTK_LABEL (self->placeholder), 0);
   gtk_widget_set_margin_start (self->placeholder, 8);
   gtk_widget_set_margin_top (self->placeholder, 6);
@@ -344,6 +358,8 @@ sf_prompt_editor_new (const char *placeholder)
 {
   SfPromptEditor *self = g_object_new (SF_TYPE_PROMPT_EDITOR, NULL);
   gtk_label_set_text (GTK_LABEL (self->placeholder), placeholder ? placeholder : "");
-  start_count (self);
+  /* Counted from the main loop, so a counter set right after creation
+   * (tests) is the only one that runs. */
+  self->first_count_id = g_idle_add (on_first_count, self);
   return GTK_WIDGET (self);
 }
