@@ -415,14 +415,31 @@ test_counts_with_an_injected_counter_and_announces_changes (void)
   int changes = 0;
   g_signal_connect (panel, "prompt-changed", G_CALLBACK (on_signal), &changes);
   SfPromptEditor *editor = sf_generation_panel_get_prompt_editor (panel);
-  sf_prompt_editor_set_text (editor, "abcdefghij");
-  /* Debounced: nothing yet, then one announcement for the burst. */
-  sf_prompt_editor_set_text (editor, "abcdefghijk");
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (sf_prompt_editor_get_view (editor));
+  /* Typing: debounced, nothing yet, then one announcement for the burst. */
+  gtk_text_buffer_insert_at_cursor (buffer, "abcdefghij", -1);
+  gtk_text_buffer_insert_at_cursor (buffer, "k", -1);
   g_assert_cmpint (changes, ==, 0);
   CountWait wait = { editor, "11/75" };
   g_assert_true (wait_until (count_is, &wait));
   settle (50);
   g_assert_cmpint (changes, ==, 1);
+
+  /* ctrl+up is an edit too. */
+  sf_prompt_editor_adjust_weight (editor, 0.1);
+  wait.text = "17/75";   /* "(abcdefghijk:1.1)" */
+  g_assert_true (wait_until (count_is, &wait));
+  settle (50);
+  g_assert_cmpint (changes, ==, 2);
+
+  /* Recalled text is counted, not announced (no auto-regenerate). */
+  g_autoptr (SfEngineRequest) request = sf_engine_request_new ();
+  request->prompt = g_strdup ("recalled");
+  sf_generation_panel_apply_request (panel, request);
+  wait.text = "8/75";
+  g_assert_true (wait_until (count_is, &wait));
+  settle (200);
+  g_assert_cmpint (changes, ==, 2);
 }
 
 static void
@@ -567,7 +584,9 @@ test_keeps_settings (void)
     gtk_drop_down_set_selected (GTK_DROP_DOWN (get (panel, "model")),
                                 model_index (panel, "tiny-sdxl-refiner.safetensors"));
     gtk_check_button_set_active (GTK_CHECK_BUTTON (get (panel, "watermark")), TRUE);
-    sf_prompt_editor_set_text (sf_generation_panel_get_prompt_editor (panel), "kept prompt");
+    gtk_text_buffer_insert_at_cursor (
+      gtk_text_view_get_buffer (sf_prompt_editor_get_view (sf_generation_panel_get_prompt_editor (panel))),
+      "kept prompt", -1);
     settle (400);
     g_assert_cmpint (g_settings_get_int (settings, "steps"), ==, 21);
     g_assert_cmpint (g_settings_get_int64 (settings, "seed"), ==, 99);
@@ -590,6 +609,13 @@ test_keeps_settings (void)
   SfPanelOptions options;
   sf_generation_panel_get_options (panel, &options);
   g_assert_true (options.watermark);
+
+  /* A recalled prompt is kept too. */
+  g_free (request->prompt);
+  request->prompt = g_strdup ("recalled prompt");
+  sf_generation_panel_apply_request (panel, request);
+  g_autofree char *recalled = g_settings_get_string (settings, "prompt");
+  g_assert_cmpstr (recalled, ==, "recalled prompt");
 }
 
 static void

@@ -282,8 +282,12 @@ sf_generation_panel_apply_request (SfGenerationPanel *self, const SfEngineReques
   int refiner = find_model (self, request->refiner_path);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (self->refiner_dropdown), refiner >= 0 ? (guint) refiner + 1 : 0);
   gtk_adjustment_set_value (self->refiner_start, request->refiner_start);
+  /* The editors do not announce text put in (no auto-regenerate on
+   * recall), so the settings are written here. */
   sf_prompt_editor_set_text (SF_PROMPT_EDITOR (self->prompt), request->prompt);
   sf_prompt_editor_set_text (SF_PROMPT_EDITOR (self->negative), request->negative);
+  sf_generation_panel_save_string (self, "prompt", request->prompt);
+  sf_generation_panel_save_string (self, "negative-prompt", request->negative);
 
   /* The engine's name, or A1111's label for it ("Euler a"). */
   const char *const *samplers = sf_engine_get_sampler_names ();

@@ -21,6 +21,7 @@ struct _SfPromptEditor {
   gpointer counter_data;
   guint debounce_id;
   guint first_count_id;       /* the count of a new editor, unless a counter is set first */
+  gboolean edited;            /* changed by a person since the last "changed" */
   guint count_serial;         /* the newest count asked for; older answers are dropped */
   GCancellable *cancellable;
 };
@@ -154,7 +155,11 @@ on_debounced (gpointer data)
   SfPromptEditor *self = data;
   self->debounce_id = 0;
   start_count (self);
-  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  if (self->edited)
+    {
+      self->edited = FALSE;
+      g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+    }
   return G_SOURCE_REMOVE;
 }
 
@@ -162,6 +167,7 @@ static void
 on_buffer_changed (SfPromptEditor *self)
 {
   highlight (self);
+  self->edited = TRUE;
   gtk_widget_set_visible (self->placeholder, gtk_text_buffer_get_char_count (self->buffer) == 0);
   g_clear_handle_id (&self->debounce_id, g_source_remove);
   self->debounce_id = g_timeout_add (DEBOUNCE_MS, on_debounced, self);
@@ -242,6 +248,9 @@ sf_prompt_editor_set_text (SfPromptEditor *self, const char *text)
 {
   g_return_if_fail (SF_IS_PROMPT_EDITOR (self));
   gtk_text_buffer_set_text (self->buffer, text ? text : "", -1);
+  /* Recalled or restored text is counted but not announced: "changed"
+   * drives auto-regenerate, which is for what a person writes. */
+  self->edited = FALSE;
 }
 
 const char *
