@@ -457,7 +457,7 @@ test_shows_the_first_use_page_without_models (void)
   /* A checkpoint appears (a file name is enough to list it): rescan. */
   g_autofree char *checkpoint = g_build_filename (empty, "mine.safetensors", NULL);
   g_assert_true (g_file_set_contents (checkpoint, "", 0, NULL));
-  sf_generation_panel_rescan_models (panel);
+  g_signal_emit_by_name (get (panel, "rescan"), "clicked");
   g_assert_cmpuint (sf_generation_panel_get_model_count (panel), ==, 1);
   g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (get (panel, "pages"))), ==, "main");
   g_autoptr (SfEngineRequest) request = sf_generation_panel_build_request (panel);
@@ -467,7 +467,7 @@ test_shows_the_first_use_page_without_models (void)
 
   /* Pointed at tests/data: the tiny checkpoints, .safetensors only. */
   use_test_models ();
-  sf_generation_panel_rescan_models (panel);
+  g_signal_emit_by_name (get (panel, "rescan-models"), "clicked");
   g_assert_cmpuint (sf_generation_panel_get_model_count (panel), >=, 3);
   GListModel *names = gtk_drop_down_get_model (GTK_DROP_DOWN (get (panel, "model")));
   for (guint i = 0; i < g_list_model_get_n_items (names); i++)

@@ -204,15 +204,20 @@ setup_label (GtkListItemFactory *factory, GtkListItem *item, gpointer ellipsize)
     {
       gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
       gtk_label_set_width_chars (GTK_LABEL (label), 8);
+      gtk_widget_set_hexpand (label, TRUE);
     }
   gtk_list_item_set_child (item, label);
 }
 
 static void
-bind_label (GtkListItemFactory *factory, GtkListItem *item, gpointer data)
+bind_label (GtkListItemFactory *factory, GtkListItem *item, gpointer short_name)
 {
-  GtkStringObject *string = gtk_list_item_get_item (item);
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), gtk_string_object_get_string (string));
+  const char *text = gtk_string_object_get_string (gtk_list_item_get_item (item));
+  g_autofree char *shown = NULL;
+  /* The button has little room: every checkpoint is .safetensors. */
+  if (short_name && g_str_has_suffix (text, ".safetensors"))
+    text = shown = g_strndup (text, strlen (text) - strlen (".safetensors"));
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
 }
 
 static GtkListItemFactory *
@@ -220,7 +225,7 @@ label_factory (gboolean ellipsize)
 {
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (setup_label), GINT_TO_POINTER (ellipsize));
-  g_signal_connect (factory, "bind", G_CALLBACK (bind_label), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_label), GINT_TO_POINTER (ellipsize));
   return factory;
 }
 
@@ -267,8 +272,20 @@ build_sampling_section (SfGenerationPanel *self)
   self->model_names = gtk_string_list_new (NULL);
   self->model_dropdown = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->model_names)), NULL);
   use_short_button (self->model_dropdown);
+  /* Searching needs to know what to search in: the names. */
+  GtkExpression *name = gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string");
+  gtk_drop_down_set_expression (GTK_DROP_DOWN (self->model_dropdown), name);
+  gtk_expression_unref (name);
   gtk_drop_down_set_enable_search (GTK_DROP_DOWN (self->model_dropdown), TRUE);
-  add_row (self, grid, &row, _("_Model"), self->model_dropdown, _("The SDXL checkpoint"));
+  GtkWidget *model_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+  gtk_widget_set_hexpand (self->model_dropdown, TRUE);
+  gtk_box_append (GTK_BOX (model_box), self->model_dropdown);
+  self->rescan_models_button = gtk_button_new_from_icon_name ("view-refresh-symbolic");
+  gtk_widget_set_tooltip_text (self->rescan_models_button, _("Look for checkpoints again"));
+  gtk_box_append (GTK_BOX (model_box), self->rescan_models_button);
+  add_row (self, grid, &row, _("_Model"), model_box, _("The SDXL checkpoint"));
+  gtk_label_set_mnemonic_widget (GTK_LABEL (gtk_grid_get_child_at (GTK_GRID (grid), 0, row - 1)),
+                                 self->model_dropdown);
   const char *none[] = { _("None"), NULL };
   self->refiner_names = gtk_string_list_new (none);
   self->refiner_dropdown = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->refiner_names)), NULL);
@@ -504,6 +521,9 @@ name_widgets (SfGenerationPanel *self)
     { self->staging, "staging" },
     { self->staging_label, "staging-label" },
     { self->folders_label, "folders" },
+    { self->open_folder_button, "open-models-folder" },
+    { self->rescan_button, "rescan" },
+    { self->rescan_models_button, "rescan-models" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
     gtk_widget_set_name (names[i].widget, names[i].name);

@@ -56,6 +56,7 @@ struct _SfGenerationPanel {
   GtkWidget *folders_label;
   GtkWidget *open_folder_button;
   GtkWidget *rescan_button;
+  GtkWidget *rescan_models_button;  /* beside the model picker */
 
   GPtrArray *models;                /* SfModelFile */
   GtkStringList *model_names;

@@ -538,6 +538,8 @@ sf_generation_panel_new (GSettings *settings)
   g_signal_connect (self->negative, "changed", G_CALLBACK (on_prompt_changed), self);
   g_signal_connect_swapped (self->open_folder_button, "clicked", G_CALLBACK (on_open_models_folder), self);
   g_signal_connect_swapped (self->rescan_button, "clicked", G_CALLBACK (sf_generation_panel_rescan_models), self);
+  g_signal_connect_swapped (self->rescan_models_button, "clicked", G_CALLBACK (sf_generation_panel_rescan_models),
+                            self);
   g_signal_connect_swapped (self->model_dropdown, "notify::selected", G_CALLBACK (on_model_selected), self);
   g_signal_connect_swapped (self->refiner_dropdown, "notify::selected", G_CALLBACK (on_refiner_selected), self);
   g_signal_connect_swapped (self->frame_dropdown, "notify::selected", G_CALLBACK (on_frame_selected), self);

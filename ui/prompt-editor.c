@@ -115,15 +115,12 @@ on_counted (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   g_autofree char *label = sf_prompt_format_count (count->counts, count->n_chunks);
   gtk_label_set_text (GTK_LABEL (self->count_label), label);
-  gboolean over = count->n_chunks > 1;
-  if (over)
-    gtk_widget_add_css_class (self->count_label, "warning");
-  else
-    gtk_widget_remove_css_class (self->count_label, "warning");
   if (count->counts)
     gtk_widget_set_tooltip_text (self->count_label,
-                                 over ? _("Tokens in the last 75-token chunk; each chunk is encoded separately")
-                                      : _("Tokens of the 75 one chunk holds"));
+                                 count->n_chunks > 1
+                                   ? _("Chunks of 75 tokens, and the tokens in the last one; each chunk is "
+                                       "encoded on its own (BREAK starts a new one)")
+                                   : _("Prompt tokens, of the 75 a chunk holds"));
 }
 
 static void
