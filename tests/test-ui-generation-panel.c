@@ -9,8 +9,10 @@
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "generation-panel.h"
+#include "model-folders.h"
 
 typedef gboolean (*Condition) (gpointer data);
 
@@ -666,6 +668,66 @@ expand_sections (GtkWidget *root)
     }
 }
 
+static gboolean
+contains (GPtrArray *folders, const char *folder)
+{
+  for (guint i = 0; i < folders->len; i++)
+    if (strcmp (folders->pdata[i], folder) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_searches_a1111_comfyui_and_own_folders (void)
+{
+  g_unsetenv ("SFUMATO_MODEL_DIRS");
+  g_autoptr (GSettings) settings = new_settings ();
+  g_settings_set_string (settings, "a1111-root", "/opt/a1111");
+  g_settings_set_string (settings, "comfyui-root", "/opt/comfy/");
+  const char *extra[] = { "/srv/models", "/srv/models/", NULL };
+  g_settings_set_strv (settings, "model-folders", extra);
+  g_autoptr (GPtrArray) folders = sf_model_folders_list (settings);
+  g_autofree char *webui = g_build_filename (g_get_home_dir (), "stable-diffusion-webui", "models",
+                                             "Stable-diffusion", NULL);
+  g_autofree char *comfy = g_build_filename (g_get_home_dir (), "ComfyUI", "models", "checkpoints", NULL);
+  g_autofree char *own = g_build_filename (g_getenv ("XDG_DATA_HOME"), "sfumato", "models", NULL);
+  g_assert_true (contains (folders, webui));
+  g_assert_true (contains (folders, "/opt/a1111/models/Stable-diffusion"));
+  g_assert_true (contains (folders, comfy));
+  g_assert_true (contains (folders, "/opt/comfy/models/checkpoints"));
+  g_assert_true (contains (folders, own));
+  g_assert_true (contains (folders, "/srv/models"));
+  g_assert_cmpuint (folders->len, ==, 6);   /* "/srv/models/" is the same folder */
+
+  /* Subfolders, any case of the ending, no hidden files, no .ckpt, and a
+   * file reached twice (a symlinked folder) listed once. */
+  g_autofree char *root = g_dir_make_tmp ("sfumato-scan-XXXXXX", NULL);
+  g_autofree char *sub = g_build_filename (root, "sdxl", NULL);
+  g_assert_cmpint (g_mkdir (sub, 0755), ==, 0);
+  const char *files[] = { "sdxl/b.safetensors", "A.SAFETENSORS", "c.ckpt", ".hidden.safetensors", NULL };
+  for (const char **f = files; *f; f++)
+    {
+      g_autofree char *path = g_build_filename (root, *f, NULL);
+      g_assert_true (g_file_set_contents (path, "", 0, NULL));
+    }
+  g_autofree char *link = g_build_filename (root, "again", NULL);
+  g_assert_cmpint (symlink (sub, link), ==, 0);
+  g_autoptr (GPtrArray) scan_folders = g_ptr_array_new ();
+  g_ptr_array_add (scan_folders, root);
+  g_autoptr (GPtrArray) found = sf_model_folders_scan (scan_folders);
+  g_assert_cmpuint (found->len, ==, 2);
+  g_assert_cmpstr (((SfModelFile *) found->pdata[0])->name, ==, "A.SAFETENSORS");
+  g_assert_true (g_str_has_suffix (((SfModelFile *) found->pdata[1])->name, "b.safetensors"));
+  g_remove (link);
+  for (const char **f = files; *f; f++)
+    {
+      g_autofree char *path = g_build_filename (root, *f, NULL);
+      g_remove (path);
+    }
+  g_rmdir (sub);
+  g_rmdir (root);
+}
+
 static void
 test_looks_tidy_in_a_window (void)
 {
@@ -719,6 +781,8 @@ main (int argc, char **argv)
                    test_shows_the_first_use_page_without_models);
   g_test_add_func ("/ui-generation-panel/runs-progress-and-staging", test_runs_progress_and_staging);
   g_test_add_func ("/ui-generation-panel/keeps-settings", test_keeps_settings);
+  g_test_add_func ("/ui-generation-panel/searches-a1111-comfyui-and-own-folders",
+                   test_searches_a1111_comfyui_and_own_folders);
   g_test_add_func ("/ui-generation-panel/looks-tidy-in-a-window", test_looks_tidy_in_a_window);
   return g_test_run ();
 }
