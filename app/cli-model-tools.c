@@ -24,6 +24,15 @@ typedef struct {
   char *model, *precision;
 } ModelOptions;
 
+/* The option parser fills the strings; each command owns them. */
+static void
+model_options_clear (ModelOptions *options)
+{
+  g_clear_pointer (&options->model, g_free);
+  g_clear_pointer (&options->precision, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ModelOptions, model_options_clear)
+
 static SfSdxl *
 open_model (const char *subcommand, ModelOptions *options, SfDevice **device)
 {
@@ -70,7 +79,7 @@ load (const char *subcommand, const char *what, const char *path, int ndim)
 int
 sf_cli_unet (int argc, char **argv)
 {
-  ModelOptions m = { 0 };
+  g_auto (ModelOptions) m = { 0 };
   g_autofree char *latent_path = NULL, *context_path = NULL, *pooled_path = NULL;
   g_autofree char *ids_path = NULL, *output = NULL;
   double timestep = -1;
@@ -130,7 +139,7 @@ static int
 vae_command (int argc, char **argv, gboolean decode)
 {
   const char *name = decode ? "vae-decode" : "vae-encode";
-  ModelOptions m = { 0 };
+  g_auto (ModelOptions) m = { 0 };
   g_autofree char *input_path = NULL, *output = NULL;
   int band_rows = 0;
   GOptionEntry entries[] = {
@@ -187,7 +196,7 @@ sf_cli_vae_encode (int argc, char **argv)
 int
 sf_cli_encode_prompt (int argc, char **argv)
 {
-  ModelOptions m = { 0 };
+  g_auto (ModelOptions) m = { 0 };
   g_autofree char *prompt = NULL, *negative = NULL, *dir = NULL, *weighting = NULL;
   GOptionEntry entries[] = {
     { "model", 0, 0, G_OPTION_ARG_FILENAME, &m.model, "SDXL checkpoint", "CKPT" },
