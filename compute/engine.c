@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "generate.h"
+#include "tokenizer.h"
 #include "vk_error.h"
 
 struct SfEngine {
@@ -420,4 +421,86 @@ sf_engine_free (SfEngine *engine)
   g_object_unref (engine->stopping);
   g_mutex_clear (&engine->lock);
   g_free (engine);
+}
+
+/* ---- prompts and names --------------------------------------------------- */
+
+/* The tokenizer is the one piece of state shared by every caller: loading
+ * the vocabulary takes a noticeable moment and it never changes, so it is
+ * loaded once for the process. Once loaded it is only read, which is safe
+ * from any thread; the lock guards the loading. A failed load is retried
+ * on the next call (the person may have put the file in place since). */
+static GMutex count_tokenizer_lock;
+static SfTokenizer *count_tokenizer;
+
+static SfTokenizer *
+get_count_tokenizer (GError **error)
+{
+  g_mutex_lock (&count_tokenizer_lock);
+  if (!count_tokenizer)
+    count_tokenizer = sf_tokenizer_find (NULL, error);
+  SfTokenizer *tokenizer = count_tokenizer;
+  g_mutex_unlock (&count_tokenizer_lock);
+  return tokenizer;
+}
+
+int *
+sf_engine_count_prompt_tokens (const char *prompt, guint *n_chunks, GError **error)
+{
+  g_return_val_if_fail (n_chunks != NULL, NULL);
+  *n_chunks = 0;
+  SfTokenizer *tokenizer = get_count_tokenizer (error);
+  if (!tokenizer)
+    return NULL;
+  g_autoptr (SfTokenChunks) chunks = sf_tokenizer_encode_prompt (tokenizer, prompt ? prompt : "");
+  int *counts = g_new0 (int, MAX (chunks->n_chunks, 1));
+  /* Each window is <|startoftext|>, the chunk's tokens, then
+   * <|endoftext|> padding: the tokens end at the first <|endoftext|>
+   * (a prompt that spells "<|endoftext|>" out counts short there). */
+  for (guint c = 0; c < chunks->n_chunks; c++)
+    {
+      const int32_t *ids = chunks->ids + (gsize) c * SF_CLIP_WINDOW;
+      int end = 1;
+      while (end < SF_CLIP_WINDOW - 1 && ids[end] != SF_CLIP_EOS)
+        end++;
+      counts[c] = end - 1;
+    }
+  *n_chunks = MAX (chunks->n_chunks, 1);
+  return counts;
+}
+
+/* From the sampler module's own tables, so a new sampler shows up here. */
+const char *const *
+sf_engine_get_sampler_names (void)
+{
+  static const char *names[SF_SAMPLER_KIND_COUNT + 1];
+  if (g_once_init_enter (&names[0]))
+    {
+      for (int i = 1; i < SF_SAMPLER_KIND_COUNT; i++)
+        names[i] = sf_sampler_kind_name ((SfSamplerKind) i);
+      g_once_init_leave (&names[0], sf_sampler_kind_name ((SfSamplerKind) 0));
+    }
+  return names;
+}
+
+const char *const *
+sf_engine_get_scheduler_names (void)
+{
+  static const char *names[SF_SCHEDULER_KIND_COUNT + 1];
+  if (g_once_init_enter (&names[0]))
+    {
+      for (int i = 1; i < SF_SCHEDULER_KIND_COUNT; i++)
+        names[i] = sf_scheduler_kind_name ((SfSchedulerKind) i);
+      g_once_init_leave (&names[0], sf_scheduler_kind_name ((SfSchedulerKind) 0));
+    }
+  return names;
+}
+
+const char *
+sf_engine_describe_sampler (const char *name)
+{
+  SfSamplerKind kind;
+  if (name && sf_sampler_kind_parse (name, &kind, NULL))
+    return sf_sampler_kind_describe (kind);
+  return name;
 }

@@ -103,6 +103,23 @@ void sf_engine_submit (SfEngine *engine, const SfEngineRequest *request,
  * loads again. Waits for a running job to finish first. */
 void sf_engine_unload (SfEngine *engine);
 
+/* The token count of each 75-token chunk of @prompt, chunked as the
+ * engine chunks it for the text encoders (A1111's rules: weighting syntax
+ * stripped, BREAK and every 75 tokens start a chunk; see tokenizer.h).
+ * The CLIP vocabulary is found (sf_tokenizer_find) and loaded on the
+ * first call and kept for the process; any thread may call this.
+ * Returns: (transfer full) *@n_chunks counts (g_free), at least one; NULL
+ * with @error set when no vocabulary is found. */
+int *sf_engine_count_prompt_tokens (const char *prompt, guint *n_chunks, GError **error);
+
+/* The sampler and scheduler names the engine takes in a request, in the
+ * order a picker shows them. Returns: (transfer none) NULL-terminated. */
+const char *const *sf_engine_get_sampler_names (void);
+const char *const *sf_engine_get_scheduler_names (void);
+/* A1111's label for a sampler name ("Euler a" for "euler_a"), or @name
+ * itself when it is unknown. */
+const char *sf_engine_describe_sampler (const char *name);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SfEngine, sf_engine_free)
 
 G_END_DECLS
