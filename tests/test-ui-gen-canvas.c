@@ -15,6 +15,7 @@
 
 static SfApplication *application;
 static char *model_path;
+static char *broken_model_path;
 
 #define JOB_TIMEOUT_S 240
 
@@ -237,7 +238,18 @@ test_txt2img_stages_accepts_and_undoes (void)
   g_assert_cmpuint (sf_document_get_layer_count (f.document), ==, 1);
   SfLayer *painting = sf_document_get_active_layer (f.document);
 
-  generate (&f);
+  /* While it runs: busy, cancellable, a preview in the frame. */
+  activate (&f, "generate");
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f.window),
+                                                    "cancel-generation"));
+  SPIN_UNTIL (f.events.progress_count > 0 || f.events.finished > 0, JOB_TIMEOUT_S);
+  if (f.events.finished == 0)
+    {
+      g_assert_nonnull (sf_canvas_view_get_preview (sf_window_get_canvas_view (f.window)));
+      save_screenshot (&f, "progress");
+    }
+  SPIN_UNTIL (f.events.finished > 0, JOB_TIMEOUT_S);
+  g_assert_null (sf_canvas_view_get_preview (sf_window_get_canvas_view (f.window)));
   g_assert_cmpint (f.events.status, ==, SF_GENERATION_DONE);
   g_assert_cmpint (f.events.history_id, >, 0);
   g_assert_cmpint (f.events.first_step, >=, 1);
@@ -522,11 +534,62 @@ test_history_recalls_into_the_panel (void)
   g_assert_cmpfloat (recalled->cfg, ==, record->cfg_scale);
   g_assert_cmpstr (recalled->sampler, ==, record->sampler);
 
-  /* A generation after a recall names its parent. */
-  generate (&f);
+  /* Re-run: recall and generate; the new row names its parent. */
+  guint finished = f.events.finished;
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (history), "history.rerun", NULL));
+  g_assert_true (sf_generation_is_busy (f.generation));
+  SPIN_UNTIL (f.events.finished > finished, JOB_TIMEOUT_S);
   g_autoptr (SfGenerationRecord) child = stored_record (f.events.history_id);
   g_assert_cmpint (child->parent_id, ==, id);
   g_assert_cmpuint (child->seed, ==, record->seed);
+  g_assert_cmpstr (child->prompt, ==, record->prompt);
+
+  /* Open as layer: the stored PNG, where it was made, with its id. */
+  guint layers = sf_document_get_layer_count (f.document);
+  SPIN_UNTIL (g_list_model_get_n_items (model) >= 2, 20);
+  sf_history_panel_select (history, 0);
+  g_assert_cmpint (sf_history_panel_get_shown (history)->id, ==, child->id);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (history), "history.open-as-layer", NULL));
+  g_assert_cmpuint (sf_document_get_layer_count (f.document), ==, layers + 1);
+  SfLayer *opened = sf_document_get_active_layer (f.document);
+  g_autofree char *child_id = g_strdup_printf ("%" G_GINT64_FORMAT, child->id);
+  g_assert_cmpstr (sf_layer_get_generation_id (opened), ==, child_id);
+  SfRect bounds;
+  g_assert_true (sf_tile_grid_get_content_bounds (sf_layer_get_pixels (opened), &bounds));
+  g_assert_true (sf_rect_equal (&bounds, &frame));
+  fixture_close (&f);
+}
+
+static void
+test_failed_job_leaves_the_document_alone (void)
+{
+  Fixture f;
+  fixture_open (&f, 128, 128, 2, 11);
+  SfRect frame = { 0, 0, 64, 64 };
+  sf_document_set_frame (f.document, &frame);
+  generate (&f);
+  g_assert_cmpuint (sf_generation_get_staged_count (f.generation), ==, 1);
+  guint layers = sf_document_get_layer_count (f.document);
+
+  /* A checkpoint that is not one: the job fails with the loader's
+   * message, the earlier result stays staged, nothing else changes. */
+  g_autoptr (SfEngineRequest) request = sf_generation_panel_build_request (f.panel);
+  g_free (request->model_path);
+  request->model_path = g_strdup (broken_model_path);
+  sf_generation_panel_apply_request (f.panel, request);
+  g_autoptr (SfEngineRequest) check = sf_generation_panel_build_request (f.panel);
+  g_assert_cmpstr (check->model_path, ==, broken_model_path);
+  generate (&f);
+  g_assert_cmpint (f.events.status, ==, SF_GENERATION_FAILED);
+  g_assert_nonnull (f.events.message);
+  g_assert_cmpuint (sf_document_get_layer_count (f.document), ==, layers);
+  g_assert_cmpuint (sf_generation_get_staged_count (f.generation), ==, 1);
+  g_autoptr (SfGenerationRecord) record = stored_record (f.events.history_id);
+  g_assert_cmpint (record->status, ==, SF_GENERATION_FAILED);
+  g_assert_cmpstr (record->status_message, ==, f.events.message);
+  g_assert_cmpstr (record->model_name, ==, "broken");
+  activate (&f, "stage-discard");
+  g_assert_cmpuint (sf_document_get_layer_count (f.document), ==, layers - 1);
   fixture_close (&f);
 }
 
@@ -549,6 +612,8 @@ main (int argc, char **argv)
   g_autofree char *model_source = g_build_filename (g_getenv ("SF_TEST_DATA"),
                                                     "tiny-sdxl.safetensors", NULL);
   g_assert_cmpint (symlink (model_source, model_path), ==, 0);
+  broken_model_path = g_build_filename (models, "broken.safetensors", NULL);
+  g_assert_true (g_file_set_contents (broken_model_path, "not a checkpoint", -1, NULL));
   g_setenv ("XDG_DATA_HOME", home, TRUE);
   g_setenv ("SFUMATO_MODEL_DIRS", models, TRUE);
   g_setenv ("GTK_A11Y", "none", TRUE);
@@ -570,12 +635,15 @@ main (int argc, char **argv)
   sf_test_add ("/ui/gen-canvas/keep-seed-reuses-the-noise", test_keep_seed_reuses_the_noise);
   sf_test_add ("/ui/gen-canvas/history-recalls-into-the-panel",
                test_history_recalls_into_the_panel);
+  sf_test_add ("/ui/gen-canvas/failed-job-leaves-the-document-alone",
+               test_failed_job_leaves_the_document_alone);
   int status = sf_test_run ();
   /* The engine's device goes with the application: it must leave
    * nothing behind either. */
   guint before = sf_vk_validation_message_count ();
   g_object_unref (application);
   g_free (model_path);
+  g_free (broken_model_path);
   if (sf_vk_validation_message_count () != before)
     {
       g_printerr ("validation messages while freeing the engine (leaks?)\n");
