@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "application.h"
+#include "watermark.h"
 #include "generation.h"
 #include "sf-test.h"
 #include "window.h"
@@ -593,6 +594,43 @@ test_failed_job_leaves_the_document_alone (void)
   fixture_close (&f);
 }
 
+static void
+test_auto_regenerate_and_watermark (void)
+{
+  Fixture f;
+  fixture_open (&f, 128, 128, 2, 21);
+  SfRect frame = { 0, 0, 128, 128 };
+  sf_document_set_frame (f.document, &frame);
+  GSettings *settings = sf_application_get_settings (application);
+  g_settings_set_boolean (settings, "watermark", TRUE);
+  g_settings_set_boolean (settings, "auto-regenerate", TRUE);
+
+  /* Typing is enough: the panel's debounced "prompt-changed" starts it
+   * (cancelling a job that an earlier change may have started). */
+  set_prompt (&f, "a watermarked fox");
+  SPIN_UNTIL (f.events.status == SF_GENERATION_DONE && f.events.finished > 0
+                  && !sf_generation_is_busy (f.generation),
+              JOB_TIMEOUT_S);
+  g_settings_set_boolean (settings, "auto-regenerate", FALSE);
+  g_settings_set_boolean (settings, "watermark", FALSE);
+  g_assert_cmpint (f.events.status, ==, SF_GENERATION_DONE);
+  g_autoptr (SfGenerationRecord) record = stored_record (f.events.history_id);
+  g_assert_cmpstr (record->prompt, ==, "a watermarked fox");
+
+  /* The staged txt2img layer (opaque, over an empty background) is the
+   * engine's image, watermark and all. */
+  g_assert_nonnull (sf_generation_get_staged_layer (f.generation, 0));
+  g_autofree guint8 *pixels = read_rgba (f.document, &frame);
+  guint8 tag[4];
+  double confidence = 0;
+  gboolean found = sf_watermark_detect (pixels, 128, 128, 128 * 4, tag, SF_WATERMARK_TAG_BITS,
+                                        &confidence);
+  g_test_message ("watermark confidence %.3f", confidence);
+  g_assert_true (found);
+  g_assert_cmpmem (tag, 4, SF_WATERMARK_TAG, 4);
+  fixture_close (&f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -635,6 +673,8 @@ main (int argc, char **argv)
   sf_test_add ("/ui/gen-canvas/keep-seed-reuses-the-noise", test_keep_seed_reuses_the_noise);
   sf_test_add ("/ui/gen-canvas/history-recalls-into-the-panel",
                test_history_recalls_into_the_panel);
+  sf_test_add ("/ui/gen-canvas/auto-regenerate-and-watermark",
+               test_auto_regenerate_and_watermark);
   sf_test_add ("/ui/gen-canvas/failed-job-leaves-the-document-alone",
                test_failed_job_leaves_the_document_alone);
   int status = sf_test_run ();
