@@ -594,6 +594,74 @@ test_failed_job_leaves_the_document_alone (void)
   fixture_close (&f);
 }
 
+/* Drags the current tool (the brush) from canvas point a to b. */
+static void
+stroke (Fixture *f, double ax, double ay, double bx, double by)
+{
+  SfCanvasView *view = sf_window_get_canvas_view (f->window);
+  double x, y;
+  sf_canvas_view_canvas_to_widget (view, ax, ay, &x, &y);
+  sf_canvas_view_press (view, x, y, 1.0);
+  for (int i = 1; i <= 8; i++)
+    {
+      sf_canvas_view_canvas_to_widget (view, ax + (bx - ax) * i / 8, ay + (by - ay) * i / 8, &x,
+                                       &y);
+      sf_canvas_view_motion (view, x, y, 1.0);
+    }
+  sf_canvas_view_release (view, x, y);
+}
+
+static guint8
+alpha_at (SfDocument *document, int x, int y)
+{
+  guint8 pixel[4];
+  sf_document_read_rgba (document, &(SfRect) { x, y, 1, 1 }, pixel, 4);
+  return pixel[3];
+}
+
+static void
+test_painting_goes_on_while_generating (void)
+{
+  Fixture f;
+  fixture_open (&f, 128, 128, 3, 31);
+  SfRect frame = { 0, 0, 64, 64 };
+  sf_document_set_frame (f.document, &frame);
+  g_autoptr (SfEngineRequest) request = sf_generation_panel_build_request (f.panel);
+  request->batch_count = 2;
+  sf_generation_panel_apply_request (f.panel, request);
+  SfLayer *background = sf_document_get_active_layer (f.document);
+
+  /* A stroke while the job runs goes to the layer it was meant for. */
+  activate (&f, "generate");
+  stroke (&f, 80, 80, 120, 80);
+  g_assert_cmpuint (alpha_at (f.document, 100, 80), ==, 255);
+  SPIN_UNTIL (f.events.finished > 0, JOB_TIMEOUT_S);
+  g_assert_cmpint (f.events.status, ==, SF_GENERATION_DONE);
+  g_assert_cmpuint (sf_generation_get_staged_count (f.generation), ==, 2);
+  g_assert_cmpuint (sf_generation_get_staged_index (f.generation), ==, 1);
+  g_assert_false (sf_layer_get_visible (sf_generation_get_staged_layer (f.generation, 0)));
+  g_assert_true (sf_layer_get_visible (sf_generation_get_staged_layer (f.generation, 1)));
+  g_assert_true (sf_document_get_active_layer (f.document) == background);
+  g_autoptr (SfGenerationRecord) second = stored_record (f.events.history_id);
+  g_assert_cmpuint (second->seed, ==, 32); /* seed, seed + 1 */
+
+  /* Another stroke with the results staged, then the first one chosen:
+   * the other goes, the strokes stay. */
+  stroke (&f, 80, 110, 120, 110);
+  activate (&f, "stage-previous");
+  SfLayer *chosen = sf_generation_get_staged_layer (f.generation, 0);
+  g_assert_true (sf_layer_get_visible (chosen));
+  activate (&f, "stage-accept");
+  g_assert_cmpuint (sf_generation_get_staged_count (f.generation), ==, 0);
+  g_assert_cmpuint (sf_document_get_layer_count (f.document), ==, 2);
+  g_assert_true (sf_document_get_layer (f.document, 1) == chosen);
+  g_assert_true (sf_layer_get_visible (chosen));
+  g_assert_cmpuint (alpha_at (f.document, 100, 80), ==, 255);
+  g_assert_cmpuint (alpha_at (f.document, 100, 110), ==, 255);
+  g_assert_cmpuint (alpha_at (f.document, 32, 32), ==, 255);
+  fixture_close (&f);
+}
+
 static void
 test_auto_regenerate_and_watermark (void)
 {
@@ -673,6 +741,8 @@ main (int argc, char **argv)
   sf_test_add ("/ui/gen-canvas/keep-seed-reuses-the-noise", test_keep_seed_reuses_the_noise);
   sf_test_add ("/ui/gen-canvas/history-recalls-into-the-panel",
                test_history_recalls_into_the_panel);
+  sf_test_add ("/ui/gen-canvas/painting-goes-on-while-generating",
+               test_painting_goes_on_while_generating);
   sf_test_add ("/ui/gen-canvas/auto-regenerate-and-watermark",
                test_auto_regenerate_and_watermark);
   sf_test_add ("/ui/gen-canvas/failed-job-leaves-the-document-alone",
