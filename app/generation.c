@@ -806,6 +806,7 @@ sf_generation_attach (SfWindow *window, SfEngine *engine, SfHistory *history)
     {
       self->history_panel = SF_HISTORY_PANEL (sf_history_panel_new (history));
       g_object_ref_sink (self->history_panel);
+      sf_history_panel_set_compact (self->history_panel, TRUE);
       sf_window_add_sidebar_page (window, GTK_WIDGET (self->history_panel), "history",
                                   _("History"));
       g_signal_connect (self->history_panel, "recall", G_CALLBACK (on_history_recall), self);
