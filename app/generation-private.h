@@ -49,7 +49,9 @@ typedef struct {
 
 void sf_generation_variant_free (gpointer variant);
 
-/* generation.c */
+/* generation-actions.c */
+/* Connects the panels' signals and adds the window's actions. */
+void sf_generation_connect (SfGeneration *self);
 void sf_generation_update_actions (SfGeneration *self);
 
 /* generation-staging.c */
