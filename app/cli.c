@@ -16,6 +16,7 @@ static const struct {
   { "encode-prompt", sf_cli_encode_prompt },
   { "history", sf_cli_history },
   { "tokenize", sf_cli_tokenize },
+  { "watermark", sf_cli_watermark },
 };
 
 SfCliFunc

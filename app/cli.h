@@ -28,5 +28,6 @@ int sf_cli_vae_encode (int argc, char **argv);
 int sf_cli_encode_prompt (int argc, char **argv);
 int sf_cli_history (int argc, char **argv);
 int sf_cli_tokenize (int argc, char **argv);
+int sf_cli_watermark (int argc, char **argv);
 
 G_END_DECLS

@@ -505,12 +505,12 @@ outpaint_mask (guint8 *mask, int width, int height, const guint8 *unknown, int o
 /* Planning */
 
 static gboolean
-check_size (int width, int height, const char *what, GError **error)
+check_size (int width, int height, const char *what, int code, GError **error)
 {
   if (width % 8 || height % 8 || width < SF_FRAME_MIN_SIZE || height < SF_FRAME_MIN_SIZE
       || width > SF_CANVAS_MAX_SIZE || height > SF_CANVAS_MAX_SIZE)
     {
-      g_set_error (error, SF_FRAME_ERROR, SF_FRAME_ERROR_INVALID_FRAME,
+      g_set_error (error, SF_FRAME_ERROR, code,
                    "The %s is %d×%d pixels; it must be a multiple of 8 on each side, "
                    "from %d to %d",
                    what, width, height, SF_FRAME_MIN_SIZE, SF_CANVAS_MAX_SIZE);
@@ -587,7 +587,8 @@ sf_frame_plan_new (SfDocument *document, const SfRect *frame, const SfFrameOptio
       sf_frame_options_init (&defaults);
       options = &defaults;
     }
-  if (!check_size (frame->width, frame->height, "generation frame", error))
+  if (!check_size (frame->width, frame->height, "generation frame",
+                   SF_FRAME_ERROR_INVALID_FRAME, error))
     return NULL;
   g_autoptr (SfFramePlan) plan = g_new0 (SfFramePlan, 1);
   plan->mode = sf_frame_detect_mode (document, frame);
@@ -599,7 +600,8 @@ sf_frame_plan_new (SfDocument *document, const SfRect *frame, const SfFrameOptio
   /* Outpainting needs the whole frame, so only-masked does not apply. */
   if (options->only_masked && plan->mode != SF_FRAME_OUTPAINT)
     {
-      if (!check_size (options->model_width, options->model_height, "model size", error))
+      if (!check_size (options->model_width, options->model_height, "model size",
+                       SF_FRAME_ERROR_INVALID, error))
         return NULL;
       if (plan->mode != SF_FRAME_INPAINT)
         {
@@ -725,6 +727,7 @@ SfRect
 sf_frame_for_extend (SfDocument *document, const SfRect *frame, int side, int amount,
                      int overlap_px)
 {
+  g_return_val_if_fail (side >= 0 && side <= 3, *frame);
   SfRect canvas = sf_document_get_canvas (document);
   SfRect snapped = sf_rect_snap8 (frame);
   amount = MAX (amount, 0);

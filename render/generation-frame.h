@@ -25,7 +25,7 @@ GQuark sf_frame_error_quark (void);
 typedef enum {
   SF_FRAME_ERROR_INVALID_FRAME, /* not a multiple of 8, or smaller than 64 px */
   SF_FRAME_ERROR_EMPTY_MASK,    /* only-masked with nothing masked in the frame */
-  SF_FRAME_ERROR_INVALID,       /* other bad options */
+  SF_FRAME_ERROR_INVALID,       /* other bad options (a model size not a multiple of 8) */
 } SfFrameError;
 
 /* The smallest frame side the planner accepts. */
@@ -67,6 +67,9 @@ typedef struct {
 SfFrameMode sf_frame_detect_mode (SfDocument *document, const SfRect *frame);
 
 /* Plans a generation for @frame. @options may be NULL for the defaults.
+ * Only-masked applies to inpainting; an outpaint plan always covers the
+ * whole frame. Fill applies to inpainting (outpaint areas are prefilled
+ * anyway); latent noise to both.
  * Returns: (transfer full) (nullable): NULL with @error set for a frame
  * that is not a multiple of 8 or smaller than 64 px, or only-masked with
  * no mask in the frame. */

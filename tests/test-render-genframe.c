@@ -188,7 +188,7 @@ test_rejects_bad_frames (void)
   mask_disc (document, 60, 60, 10);
   options.model_width = 1001;
   g_assert_null (sf_frame_plan_new (document, &frame, &options, &error));
-  g_assert_error (error, SF_FRAME_ERROR, SF_FRAME_ERROR_INVALID_FRAME);
+  g_assert_error (error, SF_FRAME_ERROR, SF_FRAME_ERROR_INVALID);
 }
 
 /* For each pixel of @frame, whether any pixel of the canvas mask lies
@@ -363,6 +363,23 @@ test_only_masked_crops_and_scales_back (void)
     for (int x = 0; x < width; x++)
       if (whole_blend[y * width + x])
         g_assert_true (sf_rect_contains_point (s, x, y));
+  /* Exactly: that mask's bounding box, 32 px more each way, widened
+   * (centred) to 4:3. */
+  int bx0 = width, by0 = height, bx1 = 0, by1 = 0;
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      if (whole_blend[y * width + x])
+        {
+          bx0 = MIN (bx0, x), by0 = MIN (by0, y);
+          bx1 = MAX (bx1, x + 1), by1 = MAX (by1, y + 1);
+        }
+  int padded_w = bx1 - bx0 + 64, padded_h = by1 - by0 + 64;
+  g_assert_cmpint (padded_w * 3, <, padded_h * 4);
+  int wide = (int) ceil (padded_h * 4.0 / 3);
+  g_assert_cmpint (s->y, ==, by0 - 32);
+  g_assert_cmpint (s->height, ==, padded_h);
+  g_assert_cmpint (s->width, ==, wide);
+  g_assert_cmpint (s->x, ==, bx0 - 32 - (wide - padded_w) / 2);
   /* … and the crop's blend mask is that mask's part. */
   const guint8 *blend = g_bytes_get_data (plan->blend_mask, NULL);
   for (int y = 0; y < s->height; y++)
@@ -403,6 +420,24 @@ test_only_masked_crops_and_scales_back (void)
                      0.02);
   g_assert_cmpint (portrait->source.width, <, s->width);
   g_assert_cmpint (portrait->source.height, >, s->height);
+
+  /* A mask in the frame's corner: the crop is clipped by the frame and
+   * widened away from the corner, still within the frame. */
+  g_autoptr (SfDocument) corner = document_with_picture_noisy (width, height, 12, 2);
+  mask_disc (corner, 610, 20, 10);
+  SfRect right = { 320, 0, 320, 240 };
+  options.model_width = 256;
+  options.model_height = 128;
+  g_autoptr (SfFramePlan) clipped = sf_frame_plan_new (corner, &right, &options, &error);
+  g_assert_no_error (error);
+  const SfRect *c = &clipped->source;
+  SfRect inside;
+  g_assert_true (sf_rect_intersect (c, &right, &inside) && sf_rect_equal (&inside, c));
+  g_assert_cmpint (c->x + c->width, ==, 640);
+  g_assert_cmpint (c->y, ==, 0);
+  g_assert_cmpint (c->x, <=, 600 - 32);
+  g_assert_cmpint (c->height, >=, 30 + 32);
+  g_assert_cmpfloat (fabs ((double) c->width / c->height - 2.0), <, 0.05);
 
   /* A flat colour survives the round trip exactly. */
   g_autofree guint8 *flat = g_malloc (256 * 192 * 4);
