@@ -270,6 +270,51 @@ test_spans_mark_the_weighting_syntax (void)
   check_spans ("a\\b", lone, G_N_ELEMENTS (lone));
 }
 
+/* Random prompts over the syntax's characters and some multi-byte ones:
+ * results stay valid UTF-8, selections stay inside on character
+ * boundaries, spans are ordered and inside. */
+static void
+test_survives_random_prompts (void)
+{
+  static const char *const pieces[] = { "(", ")", "[", "]", "<", ">", ":", "\\", " ", ",", "1", ".", "-",
+                                        "a", "cat", "BREAK", "lora:", "é", "猫", "🐱", "\n" };
+  GRand *rand = g_rand_new_with_seed (20261127);
+  for (int round = 0; round < 20000; round++)
+    {
+      g_autoptr (GString) text = g_string_new (NULL);
+      int n = g_rand_int_range (rand, 0, 16);
+      for (int i = 0; i < n; i++)
+        g_string_append (text, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+      glong chars = g_utf8_strlen (text->str, -1);
+      glong a = g_rand_int_range (rand, 0, (gint32) chars + 1), b = g_rand_int_range (rand, 0, (gint32) chars + 1);
+      gsize start = (gsize) (g_utf8_offset_to_pointer (text->str, MIN (a, b)) - text->str);
+      gsize end = (gsize) (g_utf8_offset_to_pointer (text->str, MAX (a, b)) - text->str);
+      g_autofree char *result = sf_prompt_weight_adjust (text->str, &start, &end,
+                                                         g_rand_boolean (rand) ? 0.1 : -0.1);
+      if (result)
+        {
+          g_assert_true (g_utf8_validate (result, -1, NULL));
+          g_assert_cmpuint (start, <=, end);
+          g_assert_cmpuint (end, <=, strlen (result));
+          g_assert_true ((result[start] & 0xc0) != 0x80);
+          g_assert_true ((result[end] & 0xc0) != 0x80);
+        }
+      g_autoptr (GArray) spans = sf_prompt_spans (text->str);
+      gsize last = 0;
+      for (guint i = 0; i < spans->len; i++)
+        {
+          const SfPromptSpan *span = &g_array_index (spans, SfPromptSpan, i);
+          g_assert_cmpuint (span->start, >=, last);
+          g_assert_cmpuint (span->start, <, span->end);
+          g_assert_cmpuint (span->end, <=, text->len);
+          g_assert_true ((text->str[span->start] & 0xc0) != 0x80);
+          g_assert_true ((text->str[span->end] & 0xc0) != 0x80);
+          last = span->end;
+        }
+    }
+  g_rand_free (rand);
+}
+
 static void
 test_formats_the_token_count (void)
 {
@@ -303,6 +348,7 @@ main (int argc, char **argv)
                    test_refuses_weights_that_are_not_numbers);
   g_test_add_func ("/prompt-weight/formats-weights-as-edit-attention", test_formats_weights_as_edit_attention);
   g_test_add_func ("/prompt-weight/spans-mark-the-weighting-syntax", test_spans_mark_the_weighting_syntax);
+  g_test_add_func ("/prompt-weight/survives-random-prompts", test_survives_random_prompts);
   g_test_add_func ("/prompt-weight/formats-the-token-count", test_formats_the_token_count);
   return g_test_run ();
 }

@@ -9,8 +9,10 @@
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "generation-panel.h"
+#include "model-folders.h"
 
 typedef gboolean (*Condition) (gpointer data);
 
@@ -415,14 +417,31 @@ test_counts_with_an_injected_counter_and_announces_changes (void)
   int changes = 0;
   g_signal_connect (panel, "prompt-changed", G_CALLBACK (on_signal), &changes);
   SfPromptEditor *editor = sf_generation_panel_get_prompt_editor (panel);
-  sf_prompt_editor_set_text (editor, "abcdefghij");
-  /* Debounced: nothing yet, then one announcement for the burst. */
-  sf_prompt_editor_set_text (editor, "abcdefghijk");
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (sf_prompt_editor_get_view (editor));
+  /* Typing: debounced, nothing yet, then one announcement for the burst. */
+  gtk_text_buffer_insert_at_cursor (buffer, "abcdefghij", -1);
+  gtk_text_buffer_insert_at_cursor (buffer, "k", -1);
   g_assert_cmpint (changes, ==, 0);
   CountWait wait = { editor, "11/75" };
   g_assert_true (wait_until (count_is, &wait));
   settle (50);
   g_assert_cmpint (changes, ==, 1);
+
+  /* ctrl+up is an edit too. */
+  sf_prompt_editor_adjust_weight (editor, 0.1);
+  wait.text = "17/75";   /* "(abcdefghijk:1.1)" */
+  g_assert_true (wait_until (count_is, &wait));
+  settle (50);
+  g_assert_cmpint (changes, ==, 2);
+
+  /* Recalled text is counted, not announced (no auto-regenerate). */
+  g_autoptr (SfEngineRequest) request = sf_engine_request_new ();
+  request->prompt = g_strdup ("recalled");
+  sf_generation_panel_apply_request (panel, request);
+  wait.text = "8/75";
+  g_assert_true (wait_until (count_is, &wait));
+  settle (200);
+  g_assert_cmpint (changes, ==, 2);
 }
 
 static void
@@ -440,7 +459,7 @@ test_shows_the_first_use_page_without_models (void)
   /* A checkpoint appears (a file name is enough to list it): rescan. */
   g_autofree char *checkpoint = g_build_filename (empty, "mine.safetensors", NULL);
   g_assert_true (g_file_set_contents (checkpoint, "", 0, NULL));
-  sf_generation_panel_rescan_models (panel);
+  g_signal_emit_by_name (get (panel, "rescan"), "clicked");
   g_assert_cmpuint (sf_generation_panel_get_model_count (panel), ==, 1);
   g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (get (panel, "pages"))), ==, "main");
   g_autoptr (SfEngineRequest) request = sf_generation_panel_build_request (panel);
@@ -450,7 +469,7 @@ test_shows_the_first_use_page_without_models (void)
 
   /* Pointed at tests/data: the tiny checkpoints, .safetensors only. */
   use_test_models ();
-  sf_generation_panel_rescan_models (panel);
+  g_signal_emit_by_name (get (panel, "rescan-models"), "clicked");
   g_assert_cmpuint (sf_generation_panel_get_model_count (panel), >=, 3);
   GListModel *names = gtk_drop_down_get_model (GTK_DROP_DOWN (get (panel, "model")));
   for (guint i = 0; i < g_list_model_get_n_items (names); i++)
@@ -567,7 +586,9 @@ test_keeps_settings (void)
     gtk_drop_down_set_selected (GTK_DROP_DOWN (get (panel, "model")),
                                 model_index (panel, "tiny-sdxl-refiner.safetensors"));
     gtk_check_button_set_active (GTK_CHECK_BUTTON (get (panel, "watermark")), TRUE);
-    sf_prompt_editor_set_text (sf_generation_panel_get_prompt_editor (panel), "kept prompt");
+    gtk_text_buffer_insert_at_cursor (
+      gtk_text_view_get_buffer (sf_prompt_editor_get_view (sf_generation_panel_get_prompt_editor (panel))),
+      "kept prompt", -1);
     settle (400);
     g_assert_cmpint (g_settings_get_int (settings, "steps"), ==, 21);
     g_assert_cmpint (g_settings_get_int64 (settings, "seed"), ==, 99);
@@ -590,6 +611,13 @@ test_keeps_settings (void)
   SfPanelOptions options;
   sf_generation_panel_get_options (panel, &options);
   g_assert_true (options.watermark);
+
+  /* A recalled prompt is kept too. */
+  g_free (request->prompt);
+  request->prompt = g_strdup ("recalled prompt");
+  sf_generation_panel_apply_request (panel, request);
+  g_autofree char *recalled = g_settings_get_string (settings, "prompt");
+  g_assert_cmpstr (recalled, ==, "recalled prompt");
 }
 
 static void
@@ -629,6 +657,78 @@ screenshot (GtkWidget *panel, int width, int height, const char *name)
 }
 
 static void
+expand_sections (GtkWidget *root)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    {
+      if (GTK_IS_EXPANDER (child))
+        gtk_expander_set_expanded (GTK_EXPANDER (child), !gtk_expander_get_expanded (GTK_EXPANDER (child)));
+      else
+        expand_sections (child);
+    }
+}
+
+static gboolean
+contains (GPtrArray *folders, const char *folder)
+{
+  for (guint i = 0; i < folders->len; i++)
+    if (strcmp (folders->pdata[i], folder) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_searches_a1111_comfyui_and_own_folders (void)
+{
+  g_unsetenv ("SFUMATO_MODEL_DIRS");
+  g_autoptr (GSettings) settings = new_settings ();
+  g_settings_set_string (settings, "a1111-root", "/opt/a1111");
+  g_settings_set_string (settings, "comfyui-root", "/opt/comfy/");
+  const char *extra[] = { "/srv/models", "/srv/models/", NULL };
+  g_settings_set_strv (settings, "model-folders", extra);
+  g_autoptr (GPtrArray) folders = sf_model_folders_list (settings);
+  g_autofree char *webui = g_build_filename (g_get_home_dir (), "stable-diffusion-webui", "models",
+                                             "Stable-diffusion", NULL);
+  g_autofree char *comfy = g_build_filename (g_get_home_dir (), "ComfyUI", "models", "checkpoints", NULL);
+  g_autofree char *own = g_build_filename (g_getenv ("XDG_DATA_HOME"), "sfumato", "models", NULL);
+  g_assert_true (contains (folders, webui));
+  g_assert_true (contains (folders, "/opt/a1111/models/Stable-diffusion"));
+  g_assert_true (contains (folders, comfy));
+  g_assert_true (contains (folders, "/opt/comfy/models/checkpoints"));
+  g_assert_true (contains (folders, own));
+  g_assert_true (contains (folders, "/srv/models"));
+  g_assert_cmpuint (folders->len, ==, 6);   /* "/srv/models/" is the same folder */
+
+  /* Subfolders, any case of the ending, no hidden files, no .ckpt, and a
+   * file reached twice (a symlinked folder) listed once. */
+  g_autofree char *root = g_dir_make_tmp ("sfumato-scan-XXXXXX", NULL);
+  g_autofree char *sub = g_build_filename (root, "sdxl", NULL);
+  g_assert_cmpint (g_mkdir (sub, 0755), ==, 0);
+  const char *files[] = { "sdxl/b.safetensors", "A.SAFETENSORS", "c.ckpt", ".hidden.safetensors", NULL };
+  for (const char **f = files; *f; f++)
+    {
+      g_autofree char *path = g_build_filename (root, *f, NULL);
+      g_assert_true (g_file_set_contents (path, "", 0, NULL));
+    }
+  g_autofree char *link = g_build_filename (root, "again", NULL);
+  g_assert_cmpint (symlink (sub, link), ==, 0);
+  g_autoptr (GPtrArray) scan_folders = g_ptr_array_new ();
+  g_ptr_array_add (scan_folders, root);
+  g_autoptr (GPtrArray) found = sf_model_folders_scan (scan_folders);
+  g_assert_cmpuint (found->len, ==, 2);
+  g_assert_cmpstr (((SfModelFile *) found->pdata[0])->name, ==, "A.SAFETENSORS");
+  g_assert_true (g_str_has_suffix (((SfModelFile *) found->pdata[1])->name, "b.safetensors"));
+  g_remove (link);
+  for (const char **f = files; *f; f++)
+    {
+      g_autofree char *path = g_build_filename (root, *f, NULL);
+      g_remove (path);
+    }
+  g_rmdir (sub);
+  g_rmdir (root);
+}
+
+static void
 test_looks_tidy_in_a_window (void)
 {
   use_test_models ();
@@ -644,11 +744,18 @@ test_looks_tidy_in_a_window (void)
   SfEngineProgress progress = { .images = 1, .step = 5, .total = 30, .eta_s = 12, .stage = "sampling" };
   sf_generation_panel_set_progress (self, &progress);
   sf_generation_panel_set_staging (self, 4, 1);
-  screenshot (panel, 380, 1000, "generation-panel.png");
+  screenshot (panel, 300, 1000, "generation-panel.png");
+
+  /* The other two sections open, the first two closed. */
+  panel = sf_generation_panel_new (NULL);
+  sf_prompt_editor_set_counter (sf_generation_panel_get_prompt_editor (SF_GENERATION_PANEL (panel)), count_bytes, NULL);
+  sf_prompt_editor_set_counter (sf_generation_panel_get_negative_editor (SF_GENERATION_PANEL (panel)), count_bytes, NULL);
+  expand_sections (panel);
+  screenshot (panel, 300, 800, "generation-panel-options.png");
 
   g_autofree char *empty = g_dir_make_tmp ("sfumato-models-XXXXXX", NULL);
   g_setenv ("SFUMATO_MODEL_DIRS", empty, TRUE);
-  screenshot (sf_generation_panel_new (NULL), 380, 600, "generation-panel-first-use.png");
+  screenshot (sf_generation_panel_new (NULL), 300, 600, "generation-panel-first-use.png");
   g_rmdir (empty);
 }
 
@@ -674,6 +781,8 @@ main (int argc, char **argv)
                    test_shows_the_first_use_page_without_models);
   g_test_add_func ("/ui-generation-panel/runs-progress-and-staging", test_runs_progress_and_staging);
   g_test_add_func ("/ui-generation-panel/keeps-settings", test_keeps_settings);
+  g_test_add_func ("/ui-generation-panel/searches-a1111-comfyui-and-own-folders",
+                   test_searches_a1111_comfyui_and_own_folders);
   g_test_add_func ("/ui-generation-panel/looks-tidy-in-a-window", test_looks_tidy_in_a_window);
   return g_test_run ();
 }

@@ -1,4 +1,4 @@
-#include "generation-panel.h"
+#include "generation-panel-private.h"
 
 #include <errno.h>
 #include <glib/gi18n.h>
@@ -7,69 +7,9 @@
 
 #include "model-folders.h"
 
-/* SDXL's trained sizes (about one megapixel, sides multiples of 64). */
-static const struct {
-  int width, height;
-} FRAME_SIZES[] = {
+const SfFrameSize sf_frame_sizes[SF_N_FRAME_SIZES] = {
   { 1024, 1024 }, { 1152, 896 }, { 896, 1152 }, { 1216, 832 }, { 832, 1216 },
   { 1344, 768 },  { 768, 1344 }, { 1536, 640 }, { 640, 1536 },
-};
-
-static const char *const MASKED_CONTENT_IDS[] = { "original", "fill", "latent-noise", NULL };
-static const char *const MASKED_CONTENT_LABELS[] = { N_("Original"), N_("Fill"), N_("Latent noise"), NULL };
-static const char *const PRECISION_IDS[] = { "fp16", "fp32", NULL };
-static const char *const SCHEDULER_LABELS[] = { N_("Normal"), N_("Karras"), NULL };
-static const char *const SIDE_LABELS[] = { N_("Left"), N_("Top"), N_("Right"), N_("Bottom") };
-static const char *const SIDE_ICONS[] = { "go-previous-symbolic", "go-up-symbolic", "go-next-symbolic",
-                                          "go-down-symbolic" };
-
-struct _SfGenerationPanel {
-  GtkWidget parent_instance;
-  GSettings *settings;              /* nullable */
-  GtkWidget *stack;
-  /* Prompt */
-  GtkWidget *prompt;
-  GtkWidget *negative;
-  /* Model & sampling */
-  GtkWidget *model_dropdown;
-  GtkWidget *refiner_dropdown;
-  GtkAdjustment *refiner_start;
-  GtkWidget *sampler_dropdown;
-  GtkWidget *scheduler_dropdown;
-  GtkAdjustment *steps;
-  GtkAdjustment *cfg;
-  GtkAdjustment *seed;
-  GtkWidget *keep_seed;
-  GtkAdjustment *batch_count;
-  GtkAdjustment *strength;
-  GtkWidget *precision_dropdown;
-  /* Inpaint & outpaint */
-  GtkAdjustment *mask_blur;
-  GtkWidget *only_masked;
-  GtkAdjustment *only_masked_padding;
-  GtkWidget *masked_content_dropdown;
-  GtkAdjustment *extend_px;
-  /* Output */
-  GtkWidget *frame_dropdown;
-  GtkWidget *auto_regenerate;
-  GtkWidget *watermark;
-  /* Running */
-  GtkWidget *generate_button;
-  GtkWidget *cancel_button;
-  GtkWidget *progress;
-  GtkWidget *staging;
-  GtkWidget *staging_label;
-  /* First use */
-  GtkWidget *folders_label;
-
-  GPtrArray *models;                /* SfModelFile */
-  GtkStringList *model_names;
-  GtkStringList *refiner_names;     /* "None", then the models */
-  char *wanted_model;               /* the path to select once it is found */
-  char *wanted_refiner;
-  gboolean busy;
-  gboolean rescanning;              /* the lists change under the dropdowns */
-  guint staging_count, staging_current;
 };
 
 G_DEFINE_FINAL_TYPE (SfGenerationPanel, sf_generation_panel, GTK_TYPE_WIDGET)
@@ -86,112 +26,6 @@ enum {
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
-
-/* ---- settings ------------------------------------------------------------- */
-
-static gboolean
-has_key (SfGenerationPanel *self, const char *key)
-{
-  if (!self->settings)
-    return FALSE;
-  g_autoptr (GSettingsSchema) schema = NULL;
-  g_object_get (self->settings, "settings-schema", &schema, NULL);
-  return schema && g_settings_schema_has_key (schema, key);
-}
-
-/* GtkAdjustment:value is a double; the keys are what they mean (i, x, d). */
-static gboolean
-number_from_setting (GValue *value, GVariant *variant, gpointer data)
-{
-  if (g_variant_is_of_type (variant, G_VARIANT_TYPE_INT32))
-    g_value_set_double (value, g_variant_get_int32 (variant));
-  else if (g_variant_is_of_type (variant, G_VARIANT_TYPE_INT64))
-    g_value_set_double (value, (double) g_variant_get_int64 (variant));
-  else
-    g_value_set_double (value, g_variant_get_double (variant));
-  return TRUE;
-}
-
-static GVariant *
-number_to_setting (const GValue *value, const GVariantType *type, gpointer data)
-{
-  double number = g_value_get_double (value);
-  if (g_variant_type_equal (type, G_VARIANT_TYPE_INT32))
-    return g_variant_new_int32 ((gint32) lround (number));
-  if (g_variant_type_equal (type, G_VARIANT_TYPE_INT64))
-    return g_variant_new_int64 ((gint64) llround (number));
-  return g_variant_new_double (number);
-}
-
-static void
-bind_number (SfGenerationPanel *self, const char *key, GtkAdjustment *adjustment)
-{
-  if (has_key (self, key))
-    g_settings_bind_with_mapping (self->settings, key, adjustment, "value", G_SETTINGS_BIND_DEFAULT,
-                                  number_from_setting, number_to_setting, NULL, NULL);
-}
-
-static void
-bind_flag (SfGenerationPanel *self, const char *key, GtkWidget *widget)
-{
-  if (has_key (self, key))
-    g_settings_bind (self->settings, key, widget, "active", G_SETTINGS_BIND_DEFAULT);
-}
-
-/* A dropdown over a fixed list of ids, stored as the id. */
-static gboolean
-choice_from_setting (GValue *value, GVariant *variant, gpointer data)
-{
-  const char *const *ids = data;
-  const char *id = g_variant_get_string (variant, NULL);
-  guint index = 0;
-  for (guint i = 0; ids[i]; i++)
-    if (strcmp (ids[i], id) == 0)
-      index = i;
-  g_value_set_uint (value, index);
-  return TRUE;
-}
-
-static GVariant *
-choice_to_setting (const GValue *value, const GVariantType *type, gpointer data)
-{
-  const char *const *ids = data;
-  guint index = g_value_get_uint (value);
-  if (index >= g_strv_length ((char **) ids))
-    return NULL;
-  return g_variant_new_string (ids[index]);
-}
-
-static void
-bind_choice (SfGenerationPanel *self, const char *key, GtkWidget *dropdown, const char *const *ids)
-{
-  if (has_key (self, key))
-    g_settings_bind_with_mapping (self->settings, key, dropdown, "selected", G_SETTINGS_BIND_DEFAULT,
-                                  choice_from_setting, choice_to_setting, (gpointer) ids, NULL);
-}
-
-static const char *const *
-frame_size_ids (void)
-{
-  static const char *ids[G_N_ELEMENTS (FRAME_SIZES) + 1];
-  if (g_once_init_enter (&ids[0]))
-    {
-      for (gsize i = 1; i < G_N_ELEMENTS (FRAME_SIZES); i++)
-        {
-          g_autofree char *id = g_strdup_printf ("%dx%d", FRAME_SIZES[i].width, FRAME_SIZES[i].height);
-          ids[i] = g_intern_string (id);
-        }
-      g_once_init_leave (&ids[0], g_intern_static_string ("1024x1024"));
-    }
-  return ids;
-}
-
-static void
-save_string (SfGenerationPanel *self, const char *key, const char *value)
-{
-  if (has_key (self, key))
-    g_settings_set_string (self->settings, key, value ? value : "");
-}
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -213,80 +47,6 @@ find_string (const char *const *strings, const char *value)
     if (strcmp (strings[i], value) == 0)
       return i;
   return GTK_INVALID_LIST_POSITION;
-}
-
-static GtkWidget *
-dropdown_new (const char *const *labels, gboolean translate)
-{
-  GtkStringList *list = gtk_string_list_new (NULL);
-  for (guint i = 0; labels[i]; i++)
-    gtk_string_list_append (list, translate ? _(labels[i]) : labels[i]);
-  return gtk_drop_down_new (G_LIST_MODEL (list), NULL);
-}
-
-/* Widgets are named after their settings key, so tests can find them. */
-static GtkWidget *
-spin_new (const char *name, GtkAdjustment **adjustment, double value, double lower, double upper, double step,
-          guint digits)
-{
-  *adjustment = gtk_adjustment_new (value, lower, upper, step, step * 10, 0);
-  GtkWidget *spin = gtk_spin_button_new (*adjustment, step, digits);
-  gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (spin), TRUE);
-  gtk_widget_set_name (spin, name);
-  gtk_widget_set_hexpand (spin, TRUE);
-  return spin;
-}
-
-static void
-add_row (GtkWidget *grid, int *row, const char *label, GtkWidget *widget, const char *tooltip)
-{
-  GtkWidget *title = gtk_label_new_with_mnemonic (label);
-  gtk_label_set_xalign (GTK_LABEL (title), 0);
-  gtk_label_set_mnemonic_widget (GTK_LABEL (title), widget);
-  gtk_widget_set_hexpand (widget, TRUE);
-  if (tooltip)
-    {
-      gtk_widget_set_tooltip_text (title, tooltip);
-      gtk_widget_set_tooltip_text (widget, tooltip);
-    }
-  gtk_grid_attach (GTK_GRID (grid), title, 0, *row, 1, 1);
-  gtk_grid_attach (GTK_GRID (grid), widget, 1, *row, 1, 1);
-  (*row)++;
-}
-
-static GtkWidget *
-grid_new (void)
-{
-  GtkWidget *grid = gtk_grid_new ();
-  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
-  gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
-  gtk_widget_set_margin_start (grid, 6);
-  gtk_widget_set_margin_end (grid, 6);
-  gtk_widget_set_margin_top (grid, 6);
-  gtk_widget_set_margin_bottom (grid, 6);
-  return grid;
-}
-
-static GtkWidget *
-section_new (GtkWidget *box, const char *title, GtkWidget *child, gboolean expanded)
-{
-  GtkWidget *expander = gtk_expander_new (NULL);
-  GtkWidget *label = gtk_label_new (title);
-  gtk_widget_add_css_class (label, "heading");
-  gtk_expander_set_label_widget (GTK_EXPANDER (expander), label);
-  gtk_expander_set_expanded (GTK_EXPANDER (expander), expanded);
-  gtk_expander_set_child (GTK_EXPANDER (expander), child);
-  gtk_widget_add_css_class (expander, "generation-section");
-  gtk_box_append (GTK_BOX (box), expander);
-  return expander;
-}
-
-static GtkWidget *
-check_new (const char *label)
-{
-  GtkWidget *check = gtk_check_button_new_with_mnemonic (label);
-  gtk_widget_set_hexpand (check, TRUE);
-  return check;
 }
 
 /* ---- models --------------------------------------------------------------- */
@@ -328,6 +88,7 @@ select_models (SfGenerationPanel *self)
                               self->models->len ? (guint) MAX (model, 0) : GTK_INVALID_LIST_POSITION);
   int refiner = find_model (self, self->wanted_refiner);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (self->refiner_dropdown), refiner >= 0 ? (guint) refiner + 1 : 0);
+  gtk_widget_set_sensitive (self->refiner_start_spin, refiner >= 0);
 }
 
 static void
@@ -388,7 +149,7 @@ on_model_selected (SfGenerationPanel *self)
   if (model && !self->rescanning)
     {
       set_string (&self->wanted_model, model->path);
-      save_string (self, "model", model->path);
+      sf_generation_panel_save_string (self, "model", model->path);
     }
 }
 
@@ -398,8 +159,9 @@ on_refiner_selected (SfGenerationPanel *self)
   if (!self->models->len || self->rescanning)
     return;
   const SfModelFile *refiner = selected_model (self, self->refiner_dropdown, 1);
+  gtk_widget_set_sensitive (self->refiner_start_spin, refiner != NULL);
   set_string (&self->wanted_refiner, refiner ? refiner->path : NULL);
-  save_string (self, "refiner", refiner ? refiner->path : "");
+  sf_generation_panel_save_string (self, "refiner", refiner ? refiner->path : "");
 }
 
 static void
@@ -449,7 +211,7 @@ static guint
 frame_index (SfGenerationPanel *self)
 {
   guint index = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->frame_dropdown));
-  return index < G_N_ELEMENTS (FRAME_SIZES) ? index : 0;
+  return index < SF_N_FRAME_SIZES ? index : 0;
 }
 
 SfEngineRequest *
@@ -471,8 +233,8 @@ sf_generation_panel_build_request (SfGenerationPanel *self)
   request->prompt = sf_prompt_editor_get_text (SF_PROMPT_EDITOR (self->prompt));
   request->negative = sf_prompt_editor_get_text (SF_PROMPT_EDITOR (self->negative));
   guint frame = frame_index (self);
-  request->width = FRAME_SIZES[frame].width;
-  request->height = FRAME_SIZES[frame].height;
+  request->width = sf_frame_sizes[frame].width;
+  request->height = sf_frame_sizes[frame].height;
   request->steps = (int) lround (gtk_adjustment_get_value (self->steps));
   request->cfg = gtk_adjustment_get_value (self->cfg);
   set_string (&request->sampler, dropdown_string (self->sampler_dropdown, sf_engine_get_sampler_names ()));
@@ -503,8 +265,8 @@ sf_generation_panel_get_options (SfGenerationPanel *self, SfPanelOptions *option
   options->auto_regenerate = gtk_check_button_get_active (GTK_CHECK_BUTTON (self->auto_regenerate));
   options->watermark = gtk_check_button_get_active (GTK_CHECK_BUTTON (self->watermark));
   guint frame = frame_index (self);
-  options->frame_width = FRAME_SIZES[frame].width;
-  options->frame_height = FRAME_SIZES[frame].height;
+  options->frame_width = sf_frame_sizes[frame].width;
+  options->frame_height = sf_frame_sizes[frame].height;
 }
 
 void
@@ -520,8 +282,12 @@ sf_generation_panel_apply_request (SfGenerationPanel *self, const SfEngineReques
   int refiner = find_model (self, request->refiner_path);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (self->refiner_dropdown), refiner >= 0 ? (guint) refiner + 1 : 0);
   gtk_adjustment_set_value (self->refiner_start, request->refiner_start);
+  /* The editors do not announce text put in (no auto-regenerate on
+   * recall), so the settings are written here. */
   sf_prompt_editor_set_text (SF_PROMPT_EDITOR (self->prompt), request->prompt);
   sf_prompt_editor_set_text (SF_PROMPT_EDITOR (self->negative), request->negative);
+  sf_generation_panel_save_string (self, "prompt", request->prompt);
+  sf_generation_panel_save_string (self, "negative-prompt", request->negative);
 
   /* The engine's name, or A1111's label for it ("Euler a"). */
   const char *const *samplers = sf_engine_get_sampler_names ();
@@ -543,8 +309,8 @@ sf_generation_panel_apply_request (SfGenerationPanel *self, const SfEngineReques
   gtk_adjustment_set_value (self->strength, request->strength);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (self->precision_dropdown),
                               request->precision == SF_ENGINE_FP32 ? 1 : 0);
-  for (guint i = 0; i < G_N_ELEMENTS (FRAME_SIZES); i++)
-    if (FRAME_SIZES[i].width == request->width && FRAME_SIZES[i].height == request->height)
+  for (guint i = 0; i < SF_N_FRAME_SIZES; i++)
+    if (sf_frame_sizes[i].width == request->width && sf_frame_sizes[i].height == request->height)
       gtk_drop_down_set_selected (GTK_DROP_DOWN (self->frame_dropdown), i);
   if (request->masked_content == SF_ENGINE_MASKED_LATENT_NOISE)
     gtk_drop_down_set_selected (GTK_DROP_DOWN (self->masked_content_dropdown), SF_PANEL_MASKED_LATENT_NOISE);
@@ -675,314 +441,15 @@ static void
 on_frame_selected (SfGenerationPanel *self)
 {
   guint frame = frame_index (self);
-  g_signal_emit (self, signals[SIGNAL_FRAME_SIZE], 0, FRAME_SIZES[frame].width, FRAME_SIZES[frame].height);
+  g_signal_emit (self, signals[SIGNAL_FRAME_SIZE], 0, sf_frame_sizes[frame].width, sf_frame_sizes[frame].height);
 }
 
 static void
 on_prompt_changed (SfPromptEditor *editor, SfGenerationPanel *self)
 {
   g_autofree char *text = sf_prompt_editor_get_text (editor);
-  save_string (self, editor == SF_PROMPT_EDITOR (self->prompt) ? "prompt" : "negative-prompt", text);
+  sf_generation_panel_save_string (self, editor == SF_PROMPT_EDITOR (self->prompt) ? "prompt" : "negative-prompt", text);
   g_signal_emit (self, signals[SIGNAL_PROMPT_CHANGED], 0);
-}
-
-/* ---- building ------------------------------------------------------------- */
-
-static GtkWidget *
-build_prompt_section (SfGenerationPanel *self)
-{
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  gtk_widget_set_margin_start (box, 6);
-  gtk_widget_set_margin_end (box, 6);
-  gtk_widget_set_margin_top (box, 6);
-  self->prompt = sf_prompt_editor_new (_("Prompt: what to paint. Ctrl+↑/↓ weights a word."));
-  self->negative = sf_prompt_editor_new (_("Negative prompt: what to avoid"));
-  gtk_box_append (GTK_BOX (box), self->prompt);
-  gtk_box_append (GTK_BOX (box), self->negative);
-  g_signal_connect (self->prompt, "changed", G_CALLBACK (on_prompt_changed), self);
-  g_signal_connect (self->negative, "changed", G_CALLBACK (on_prompt_changed), self);
-  return box;
-}
-
-static GtkWidget *
-build_sampling_section (SfGenerationPanel *self)
-{
-  GtkWidget *grid = grid_new ();
-  int row = 0;
-  self->model_names = gtk_string_list_new (NULL);
-  self->model_dropdown = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->model_names)), NULL);
-  gtk_drop_down_set_enable_search (GTK_DROP_DOWN (self->model_dropdown), TRUE);
-  add_row (grid, &row, _("_Model"), self->model_dropdown, _("The SDXL checkpoint"));
-  const char *none[] = { _("None"), NULL };
-  self->refiner_names = gtk_string_list_new (none);
-  self->refiner_dropdown = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->refiner_names)), NULL);
-  add_row (grid, &row, _("_Refiner"), self->refiner_dropdown,
-           _("A second model that finishes the last steps (SDXL's refiner)"));
-  add_row (grid, &row, _("S_witch at"), spin_new ("refiner-start", &self->refiner_start, 0.8, 0.05, 0.95, 0.05, 2),
-           _("The fraction of the steps the base model runs before the refiner takes over"));
-
-  const char *const *samplers = sf_engine_get_sampler_names ();
-  GtkStringList *sampler_labels = gtk_string_list_new (NULL);
-  for (guint i = 0; samplers[i]; i++)
-    gtk_string_list_append (sampler_labels, sf_engine_describe_sampler (samplers[i]));
-  self->sampler_dropdown = gtk_drop_down_new (G_LIST_MODEL (sampler_labels), NULL);
-  add_row (grid, &row, _("_Sampler"), self->sampler_dropdown, NULL);
-  self->scheduler_dropdown = dropdown_new (SCHEDULER_LABELS, TRUE);
-  add_row (grid, &row, _("Sc_hedule"), self->scheduler_dropdown, NULL);
-  add_row (grid, &row, _("S_teps"), spin_new ("steps", &self->steps, 30, 1, 150, 1, 0), NULL);
-  add_row (grid, &row, _("_CFG scale"), spin_new ("cfg", &self->cfg, 5, 1, 30, 0.5, 1),
-           _("How closely the picture follows the prompt"));
-
-  GtkWidget *seed_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
-  GtkWidget *seed_spin = spin_new ("seed", &self->seed, -1, -1, 4294967295.0, 1, 0);
-  gtk_editable_set_width_chars (GTK_EDITABLE (seed_spin), 10);
-  gtk_box_append (GTK_BOX (seed_box), seed_spin);
-  GtkWidget *dice = gtk_button_new_with_label ("🎲");
-  gtk_widget_set_tooltip_text (dice, _("A new random seed each time (-1)"));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (dice), "gen.dice");
-  gtk_box_append (GTK_BOX (seed_box), dice);
-  self->keep_seed = gtk_check_button_new_with_mnemonic (_("_Keep"));
-  gtk_widget_set_tooltip_text (self->keep_seed, _("Write a random seed back into the field, so the next run reuses it"));
-  gtk_box_append (GTK_BOX (seed_box), self->keep_seed);
-  add_row (grid, &row, _("S_eed"), seed_box, NULL);
-  gtk_label_set_mnemonic_widget (GTK_LABEL (gtk_grid_get_child_at (GTK_GRID (grid), 0, row - 1)), seed_spin);
-
-  add_row (grid, &row, _("_Batch count"), spin_new ("batch-count", &self->batch_count, 1, 1, 64, 1, 0),
-           _("Images made one after another, seeds seed, seed + 1, …"));
-  add_row (grid, &row, _("Stre_ngth"), spin_new ("strength", &self->strength, 0.75, 0.01, 1, 0.05, 2),
-           _("How much image-to-image and inpainting change the picture (1 repaints fully)"));
-  self->precision_dropdown = dropdown_new (PRECISION_IDS, FALSE);
-  add_row (grid, &row, _("_Precision"), self->precision_dropdown,
-           _("fp32 needs twice the memory; fp16 is the usual choice"));
-  return grid;
-}
-
-static GtkWidget *
-build_inpaint_section (SfGenerationPanel *self)
-{
-  GtkWidget *grid = grid_new ();
-  int row = 0;
-  add_row (grid, &row, _("Mask _blur"), spin_new ("mask-blur", &self->mask_blur, 4, 0, 64, 1, 0),
-           _("Softens the mask's edge, in pixels"));
-  self->only_masked = check_new (_("Only _masked area"));
-  gtk_widget_set_tooltip_text (self->only_masked,
-                               _("Generate the masked area at full resolution, then paste it back"));
-  gtk_grid_attach (GTK_GRID (grid), self->only_masked, 0, row++, 2, 1);
-  add_row (grid, &row, _("_Padding"), spin_new ("only-masked-padding", &self->only_masked_padding, 32, 0, 256, 4, 0),
-           _("Context around the masked area, in pixels"));
-  self->masked_content_dropdown = dropdown_new (MASKED_CONTENT_LABELS, TRUE);
-  add_row (grid, &row, _("Masked _content"), self->masked_content_dropdown, NULL);
-
-  GtkWidget *extend_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
-  GtkWidget *extend_spin = spin_new ("extend-px", &self->extend_px, 256, 8, 1024, 8, 0);
-  gtk_box_append (GTK_BOX (extend_box), extend_spin);
-  GtkWidget *sides = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
-  gtk_widget_add_css_class (sides, "linked");
-  for (int side = 0; side < 4; side++)
-    {
-      GtkWidget *button = gtk_button_new_from_icon_name (SIDE_ICONS[side]);
-      g_autofree char *tip = g_strdup_printf (_("Extend the canvas to the %s"), _(SIDE_LABELS[side]));
-      gtk_widget_set_tooltip_text (button, tip);
-      gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "gen.extend");
-      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (button), g_variant_new_int32 (side));
-      gtk_box_append (GTK_BOX (sides), button);
-    }
-  gtk_box_append (GTK_BOX (extend_box), sides);
-  add_row (grid, &row, _("_Extend by"), extend_box, _("Outpaint: grow the canvas on one side, in pixels"));
-  gtk_label_set_mnemonic_widget (GTK_LABEL (gtk_grid_get_child_at (GTK_GRID (grid), 0, row - 1)), extend_spin);
-  return grid;
-}
-
-static GtkWidget *
-build_output_section (SfGenerationPanel *self)
-{
-  GtkWidget *grid = grid_new ();
-  int row = 0;
-  GtkStringList *sizes = gtk_string_list_new (NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (FRAME_SIZES); i++)
-    {
-      g_autofree char *label = FRAME_SIZES[i].width == FRAME_SIZES[i].height
-                                 ? g_strdup_printf ("%d²", FRAME_SIZES[i].width)
-                                 : g_strdup_printf ("%d × %d", FRAME_SIZES[i].width, FRAME_SIZES[i].height);
-      gtk_string_list_append (sizes, label);
-    }
-  self->frame_dropdown = gtk_drop_down_new (G_LIST_MODEL (sizes), NULL);
-  add_row (grid, &row, _("_Frame size"), self->frame_dropdown, _("SDXL's trained sizes, about a megapixel"));
-  self->auto_regenerate = check_new (_("_Auto-regenerate when the prompt changes"));
-  gtk_grid_attach (GTK_GRID (grid), self->auto_regenerate, 0, row++, 2, 1);
-  self->watermark = check_new (_("Invisible _watermark"));
-  gtk_widget_set_tooltip_text (self->watermark, _("Mark the images as generated, invisibly"));
-  gtk_grid_attach (GTK_GRID (grid), self->watermark, 0, row++, 2, 1);
-  return grid;
-}
-
-static GtkWidget *
-build_running (SfGenerationPanel *self)
-{
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  gtk_widget_add_css_class (box, "generation-running");
-  gtk_widget_set_margin_start (box, 6);
-  gtk_widget_set_margin_end (box, 6);
-  gtk_widget_set_margin_top (box, 6);
-  gtk_widget_set_margin_bottom (box, 6);
-
-  self->staging = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
-  GtkWidget *previous = gtk_button_new_with_label ("◀");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (previous), "gen.previous");
-  gtk_widget_set_tooltip_text (previous, _("Previous result"));
-  self->staging_label = gtk_label_new ("");
-  gtk_widget_add_css_class (self->staging_label, "numeric");
-  GtkWidget *next = gtk_button_new_with_label ("▶");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (next), "gen.next");
-  gtk_widget_set_tooltip_text (next, _("Next result"));
-  GtkWidget *spacer = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
-  gtk_widget_set_hexpand (spacer, TRUE);
-  GtkWidget *accept = gtk_button_new_with_mnemonic (_("_Accept"));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (accept), "gen.accept");
-  gtk_widget_add_css_class (accept, "suggested-action");
-  GtkWidget *discard = gtk_button_new_with_mnemonic (_("_Discard"));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (discard), "gen.discard");
-  gtk_box_append (GTK_BOX (self->staging), previous);
-  gtk_box_append (GTK_BOX (self->staging), self->staging_label);
-  gtk_box_append (GTK_BOX (self->staging), next);
-  gtk_box_append (GTK_BOX (self->staging), spacer);
-  gtk_box_append (GTK_BOX (self->staging), discard);
-  gtk_box_append (GTK_BOX (self->staging), accept);
-  gtk_widget_set_visible (self->staging, FALSE);
-  gtk_box_append (GTK_BOX (box), self->staging);
-
-  self->progress = gtk_progress_bar_new ();
-  gtk_progress_bar_set_show_text (GTK_PROGRESS_BAR (self->progress), TRUE);
-  gtk_progress_bar_set_ellipsize (GTK_PROGRESS_BAR (self->progress), PANGO_ELLIPSIZE_END);
-  gtk_widget_set_visible (self->progress, FALSE);
-  gtk_box_append (GTK_BOX (box), self->progress);
-
-  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_box_set_homogeneous (GTK_BOX (buttons), TRUE);
-  self->generate_button = gtk_button_new_with_mnemonic (_("_Generate"));
-  gtk_widget_add_css_class (self->generate_button, "suggested-action");
-  gtk_widget_add_css_class (self->generate_button, "pill");
-  gtk_widget_set_tooltip_text (self->generate_button, _("Generate (Ctrl+Return)"));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->generate_button), "gen.generate");
-  gtk_widget_set_hexpand (self->generate_button, TRUE);
-  self->cancel_button = gtk_button_new_with_mnemonic (_("_Cancel"));
-  gtk_widget_add_css_class (self->cancel_button, "destructive-action");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->cancel_button), "gen.cancel");
-  gtk_widget_set_visible (self->cancel_button, FALSE);
-  gtk_box_append (GTK_BOX (buttons), self->generate_button);
-  gtk_box_append (GTK_BOX (buttons), self->cancel_button);
-  gtk_box_append (GTK_BOX (box), buttons);
-  return box;
-}
-
-static GtkWidget *
-build_first_use (SfGenerationPanel *self)
-{
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  gtk_widget_set_valign (box, GTK_ALIGN_CENTER);
-  gtk_widget_set_margin_start (box, 18);
-  gtk_widget_set_margin_end (box, 18);
-  gtk_widget_set_margin_top (box, 18);
-  gtk_widget_set_margin_bottom (box, 18);
-  GtkWidget *icon = gtk_image_new_from_icon_name ("folder-download-symbolic");
-  gtk_image_set_pixel_size (GTK_IMAGE (icon), 64);
-  gtk_widget_add_css_class (icon, "dim-label");
-  gtk_box_append (GTK_BOX (box), icon);
-  GtkWidget *title = gtk_label_new (_("No SDXL checkpoint found"));
-  gtk_widget_add_css_class (title, "title-2");
-  gtk_label_set_wrap (GTK_LABEL (title), TRUE);
-  gtk_box_append (GTK_BOX (box), title);
-  GtkWidget *body = gtk_label_new (_("No SDXL checkpoint found. Put a .safetensors SDXL checkpoint in one of:"));
-  gtk_label_set_wrap (GTK_LABEL (body), TRUE);
-  gtk_label_set_justify (GTK_LABEL (body), GTK_JUSTIFY_CENTER);
-  gtk_box_append (GTK_BOX (box), body);
-  self->folders_label = gtk_label_new (NULL);
-  gtk_label_set_wrap (GTK_LABEL (self->folders_label), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (self->folders_label), PANGO_WRAP_CHAR);
-  gtk_label_set_selectable (GTK_LABEL (self->folders_label), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (self->folders_label), 0);
-  gtk_box_append (GTK_BOX (box), self->folders_label);
-  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_widget_set_halign (buttons, GTK_ALIGN_CENTER);
-  GtkWidget *open = gtk_button_new_with_mnemonic (_("_Open models folder"));
-  gtk_widget_add_css_class (open, "suggested-action");
-  g_signal_connect_swapped (open, "clicked", G_CALLBACK (on_open_models_folder), self);
-  GtkWidget *rescan = gtk_button_new_with_mnemonic (_("_Rescan"));
-  g_signal_connect_swapped (rescan, "clicked", G_CALLBACK (sf_generation_panel_rescan_models), self);
-  gtk_box_append (GTK_BOX (buttons), open);
-  gtk_box_append (GTK_BOX (buttons), rescan);
-  gtk_box_append (GTK_BOX (box), buttons);
-  GtkWidget *scrolled = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), box);
-  return scrolled;
-}
-
-static void
-name_widgets (SfGenerationPanel *self)
-{
-  const struct {
-    GtkWidget *widget;
-    const char *name;
-  } names[] = {
-    { self->stack, "pages" },
-    { self->model_dropdown, "model" },
-    { self->refiner_dropdown, "refiner" },
-    { self->sampler_dropdown, "sampler" },
-    { self->scheduler_dropdown, "scheduler" },
-    { self->keep_seed, "keep-seed" },
-    { self->precision_dropdown, "precision" },
-    { self->only_masked, "only-masked" },
-    { self->masked_content_dropdown, "masked-content" },
-    { self->frame_dropdown, "frame-size" },
-    { self->auto_regenerate, "auto-regenerate" },
-    { self->watermark, "watermark" },
-    { self->generate_button, "generate" },
-    { self->cancel_button, "cancel" },
-    { self->progress, "progress" },
-    { self->staging, "staging" },
-    { self->staging_label, "staging-label" },
-    { self->folders_label, "folders" },
-  };
-  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
-    gtk_widget_set_name (names[i].widget, names[i].name);
-}
-
-static void
-bind_settings (SfGenerationPanel *self)
-{
-  bind_number (self, "refiner-start", self->refiner_start);
-  bind_choice (self, "sampler", self->sampler_dropdown, sf_engine_get_sampler_names ());
-  bind_choice (self, "scheduler", self->scheduler_dropdown, sf_engine_get_scheduler_names ());
-  bind_number (self, "steps", self->steps);
-  bind_number (self, "cfg", self->cfg);
-  bind_number (self, "seed", self->seed);
-  bind_flag (self, "keep-seed", self->keep_seed);
-  bind_number (self, "batch-count", self->batch_count);
-  bind_number (self, "strength", self->strength);
-  bind_choice (self, "precision", self->precision_dropdown, PRECISION_IDS);
-  bind_number (self, "mask-blur", self->mask_blur);
-  bind_flag (self, "only-masked", self->only_masked);
-  bind_number (self, "only-masked-padding", self->only_masked_padding);
-  bind_choice (self, "masked-content", self->masked_content_dropdown, MASKED_CONTENT_IDS);
-  bind_number (self, "extend-px", self->extend_px);
-  bind_choice (self, "frame-size", self->frame_dropdown, frame_size_ids ());
-  bind_flag (self, "auto-regenerate", self->auto_regenerate);
-  bind_flag (self, "watermark", self->watermark);
-  if (has_key (self, "model"))
-    self->wanted_model = g_settings_get_string (self->settings, "model");
-  if (has_key (self, "refiner"))
-    self->wanted_refiner = g_settings_get_string (self->settings, "refiner");
-  if (has_key (self, "prompt"))
-    {
-      g_autofree char *prompt = g_settings_get_string (self->settings, "prompt");
-      sf_prompt_editor_set_text (SF_PROMPT_EDITOR (self->prompt), prompt);
-    }
-  if (has_key (self, "negative-prompt"))
-    {
-      g_autofree char *negative = g_settings_get_string (self->settings, "negative-prompt");
-      sf_prompt_editor_set_text (SF_PROMPT_EDITOR (self->negative), negative);
-    }
 }
 
 /* ---- the widget ----------------------------------------------------------- */
@@ -1005,6 +472,13 @@ static void
 sf_generation_panel_dispose (GObject *object)
 {
   SfGenerationPanel *self = SF_GENERATION_PANEL (object);
+  /* An editor may outlive the panel for a moment (its count is still
+   * running): it must not call back into a panel that is gone. */
+  if (self->prompt)
+    g_signal_handlers_disconnect_by_data (self->prompt, self);
+  if (self->negative)
+    g_signal_handlers_disconnect_by_data (self->negative, self);
+  self->prompt = self->negative = NULL;
   g_clear_pointer (&self->stack, gtk_widget_unparent);
   g_clear_object (&self->model_names);
   g_clear_object (&self->refiner_names);
@@ -1059,31 +533,13 @@ sf_generation_panel_new (GSettings *settings)
   SfGenerationPanel *self = g_object_new (SF_TYPE_GENERATION_PANEL, NULL);
   self->settings = settings ? g_object_ref (settings) : NULL;
 
-  GtkWidget *sections = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  gtk_widget_set_margin_start (sections, 6);
-  gtk_widget_set_margin_end (sections, 6);
-  gtk_widget_set_margin_top (sections, 6);
-  section_new (sections, _("Prompt"), build_prompt_section (self), TRUE);
-  section_new (sections, _("Model & sampling"), build_sampling_section (self), TRUE);
-  section_new (sections, _("Inpaint & outpaint"), build_inpaint_section (self), FALSE);
-  section_new (sections, _("Output"), build_output_section (self), FALSE);
-  GtkWidget *scrolled = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), sections);
-  gtk_widget_set_vexpand (scrolled, TRUE);
-
-  GtkWidget *main_page = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  gtk_box_append (GTK_BOX (main_page), scrolled);
-  gtk_box_append (GTK_BOX (main_page), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
-  gtk_box_append (GTK_BOX (main_page), build_running (self));
-
-  self->stack = gtk_stack_new ();
-  gtk_stack_add_named (GTK_STACK (self->stack), main_page, "main");
-  gtk_stack_add_named (GTK_STACK (self->stack), build_first_use (self), "first-use");
-  gtk_widget_set_parent (self->stack, GTK_WIDGET (self));
-
-  name_widgets (self);
-  bind_settings (self);
+  sf_generation_panel_build (self);
+  g_signal_connect (self->prompt, "changed", G_CALLBACK (on_prompt_changed), self);
+  g_signal_connect (self->negative, "changed", G_CALLBACK (on_prompt_changed), self);
+  g_signal_connect_swapped (self->open_folder_button, "clicked", G_CALLBACK (on_open_models_folder), self);
+  g_signal_connect_swapped (self->rescan_button, "clicked", G_CALLBACK (sf_generation_panel_rescan_models), self);
+  g_signal_connect_swapped (self->rescan_models_button, "clicked", G_CALLBACK (sf_generation_panel_rescan_models),
+                            self);
   g_signal_connect_swapped (self->model_dropdown, "notify::selected", G_CALLBACK (on_model_selected), self);
   g_signal_connect_swapped (self->refiner_dropdown, "notify::selected", G_CALLBACK (on_refiner_selected), self);
   g_signal_connect_swapped (self->frame_dropdown, "notify::selected", G_CALLBACK (on_frame_selected), self);

@@ -17,7 +17,10 @@
  *   "stage-select" (guint index), "stage-accept" (), "stage-discard" (),
  *   "prompt-changed" () after the editors' debounce (for auto-regenerate).
  * Actions on the widget (group "gen"): gen.generate, gen.cancel,
- *   gen.accept, gen.discard, gen.next, gen.previous, gen.dice. */
+ *   gen.accept, gen.discard, gen.next, gen.previous, gen.dice, and
+ *   gen.extend (int side) which emits "extend" with the panel's pixels.
+ * The widgets are named after their GSettings keys ("steps", "seed", ...;
+ *   "pages" is the stack of "main" and "first-use"), for tests. */
 #pragma once
 
 #include <gtk/gtk.h>

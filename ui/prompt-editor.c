@@ -20,6 +20,8 @@ struct _SfPromptEditor {
   SfPromptCounter counter;
   gpointer counter_data;
   guint debounce_id;
+  guint first_count_id;       /* the count of a new editor, unless a counter is set first */
+  gboolean edited;            /* changed by a person since the last "changed" */
   guint count_serial;         /* the newest count asked for; older answers are dropped */
   GCancellable *cancellable;
 };
@@ -113,15 +115,12 @@ on_counted (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   g_autofree char *label = sf_prompt_format_count (count->counts, count->n_chunks);
   gtk_label_set_text (GTK_LABEL (self->count_label), label);
-  gboolean over = count->n_chunks > 1;
-  if (over)
-    gtk_widget_add_css_class (self->count_label, "warning");
-  else
-    gtk_widget_remove_css_class (self->count_label, "warning");
   if (count->counts)
     gtk_widget_set_tooltip_text (self->count_label,
-                                 over ? _("Tokens in the last 75-token chunk; each chunk is encoded separately")
-                                      : _("Tokens of the 75 one chunk holds"));
+                                 count->n_chunks > 1
+                                   ? _("Chunks of 75 tokens, and the tokens in the last one; each chunk is "
+                                       "encoded on its own (BREAK starts a new one)")
+                                   : _("Prompt tokens, of the 75 a chunk holds"));
 }
 
 static void
@@ -139,12 +138,25 @@ start_count (SfPromptEditor *self)
 }
 
 static gboolean
+on_first_count (gpointer data)
+{
+  SfPromptEditor *self = data;
+  self->first_count_id = 0;
+  start_count (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
 on_debounced (gpointer data)
 {
   SfPromptEditor *self = data;
   self->debounce_id = 0;
   start_count (self);
-  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  if (self->edited)
+    {
+      self->edited = FALSE;
+      g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+    }
   return G_SOURCE_REMOVE;
 }
 
@@ -152,6 +164,7 @@ static void
 on_buffer_changed (SfPromptEditor *self)
 {
   highlight (self);
+  self->edited = TRUE;
   gtk_widget_set_visible (self->placeholder, gtk_text_buffer_get_char_count (self->buffer) == 0);
   g_clear_handle_id (&self->debounce_id, g_source_remove);
   self->debounce_id = g_timeout_add (DEBOUNCE_MS, on_debounced, self);
@@ -205,7 +218,7 @@ static gboolean
 on_key_pressed (GtkEventControllerKey *controller, guint keyval, guint keycode, GdkModifierType state,
                 SfPromptEditor *self)
 {
-  if ((state & GDK_MODIFIER_MASK & ~GDK_LOCK_MASK) != GDK_CONTROL_MASK)
+  if ((state & gtk_accelerator_get_default_mod_mask ()) != GDK_CONTROL_MASK)
     return FALSE;
   if (keyval == GDK_KEY_Up || keyval == GDK_KEY_KP_Up)
     sf_prompt_editor_adjust_weight (self, SF_PROMPT_WEIGHT_STEP);
@@ -232,6 +245,9 @@ sf_prompt_editor_set_text (SfPromptEditor *self, const char *text)
 {
   g_return_if_fail (SF_IS_PROMPT_EDITOR (self));
   gtk_text_buffer_set_text (self->buffer, text ? text : "", -1);
+  /* Recalled or restored text is counted but not announced: "changed"
+   * drives auto-regenerate, which is for what a person writes. */
+  self->edited = FALSE;
 }
 
 const char *
@@ -247,6 +263,7 @@ sf_prompt_editor_set_counter (SfPromptEditor *self, SfPromptCounter counter, gpo
   g_return_if_fail (SF_IS_PROMPT_EDITOR (self));
   self->counter = counter ? counter : count_with_engine;
   self->counter_data = counter ? data : NULL;
+  g_clear_handle_id (&self->first_count_id, g_source_remove);
   start_count (self);
 }
 
@@ -262,6 +279,7 @@ sf_prompt_editor_dispose (GObject *object)
 {
   SfPromptEditor *self = SF_PROMPT_EDITOR (object);
   g_clear_handle_id (&self->debounce_id, g_source_remove);
+  g_clear_handle_id (&self->first_count_id, g_source_remove);
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -311,6 +329,8 @@ sf_prompt_editor_init (SfPromptEditor *self)
 
   self->placeholder = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (self->placeholder), 0);
+  gtk_label_set_wrap (GTK_LABEL (self->placeholder), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (self->placeholder), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_yalign (GTK_LABEL (self->placeholder), 0);
   gtk_widget_set_margin_start (self->placeholder, 8);
   gtk_widget_set_margin_top (self->placeholder, 6);
@@ -344,6 +364,8 @@ sf_prompt_editor_new (const char *placeholder)
 {
   SfPromptEditor *self = g_object_new (SF_TYPE_PROMPT_EDITOR, NULL);
   gtk_label_set_text (GTK_LABEL (self->placeholder), placeholder ? placeholder : "");
-  start_count (self);
+  /* Counted from the main loop, so a counter set right after creation
+   * (tests) is the only one that runs. */
+  self->first_count_id = g_idle_add (on_first_count, self);
   return GTK_WIDGET (self);
 }

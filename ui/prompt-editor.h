@@ -5,8 +5,10 @@
  * the weight of the word or selection the way A1111's edit-attention
  * does (the string logic is in prompt-weight.h).
  *
- * Signal: "changed" () after the text has been still for ~150 ms (the
- * count is refreshed at the same time). */
+ * Signal: "changed" () when a person's edit (typing, pasting, ctrl+up/
+ * down) has been still for ~150 ms; text put in with
+ * sf_prompt_editor_set_text() is counted but not announced. The count is
+ * refreshed after every change. */
 #pragma once
 
 #include <gtk/gtk.h>
