@@ -159,6 +159,15 @@ set_prompt (Fixture *f, const char *prompt)
   sf_prompt_editor_set_text (sf_generation_panel_get_prompt_editor (f->panel), prompt);
 }
 
+/* As a person types it (the panel announces only such edits). */
+static void
+type_prompt (Fixture *f, const char *prompt)
+{
+  SfPromptEditor *editor = sf_generation_panel_get_prompt_editor (f->panel);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (sf_prompt_editor_get_view (editor)), prompt,
+                            -1);
+}
+
 static guint8 *
 read_rgba (SfDocument *document, const SfRect *rect)
 {
@@ -675,7 +684,7 @@ test_auto_regenerate_and_watermark (void)
 
   /* Typing is enough: the panel's debounced "prompt-changed" starts it
    * (cancelling a job that an earlier change may have started). */
-  set_prompt (&f, "a watermarked fox");
+  type_prompt (&f, "a watermarked fox");
   SPIN_UNTIL (f.events.status == SF_GENERATION_DONE && f.events.finished > 0
                   && !sf_generation_is_busy (f.generation),
               JOB_TIMEOUT_S);
