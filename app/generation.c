@@ -128,7 +128,9 @@ job_record (Job *job, const SfEngineImage *image, SfGenerationStatus status, con
     }
   if (r->refiner_path)
     {
-      record->refiner_name = model_file_name (r->refiner_path);
+      record->refiner_name = image && image->refiner_name ? g_strdup (image->refiner_name)
+                                                         : model_file_name (r->refiner_path);
+      record->refiner_hash = image ? g_strdup (image->refiner_hash) : NULL;
       record->refiner_switch = r->refiner_start;
     }
   else

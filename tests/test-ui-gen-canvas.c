@@ -17,6 +17,7 @@
 static SfApplication *application;
 static char *model_path;
 static char *broken_model_path;
+static char *refiner_path;
 
 #define JOB_TIMEOUT_S 240
 
@@ -571,6 +572,31 @@ test_history_recalls_into_the_panel (void)
 }
 
 static void
+test_refiner_is_recorded (void)
+{
+  Fixture f;
+  fixture_open (&f, 128, 128, 4, 8);
+  SfRect frame = { 0, 0, 64, 64 };
+  sf_document_set_frame (f.document, &frame);
+  g_autoptr (SfEngineRequest) request = sf_generation_panel_build_request (f.panel);
+  request->refiner_path = g_strdup (refiner_path);
+  request->refiner_start = 0.5;
+  sf_generation_panel_apply_request (f.panel, request);
+  generate (&f);
+  g_assert_cmpint (f.events.status, ==, SF_GENERATION_DONE);
+  g_autoptr (SfGenerationRecord) record = stored_record (f.events.history_id);
+  g_assert_cmpstr (record->refiner_name, ==, "tiny-sdxl-refiner");
+  g_assert_nonnull (record->refiner_hash);
+  g_assert_cmpfloat (record->refiner_switch, ==, 0.5);
+  g_assert_cmpstr (record->model_name, ==, "tiny-sdxl");
+  /* No refiner again for the tests after this one. */
+  g_free (request->refiner_path);
+  request->refiner_path = NULL;
+  sf_generation_panel_apply_request (f.panel, request);
+  fixture_close (&f);
+}
+
+static void
 test_failed_job_leaves_the_document_alone (void)
 {
   Fixture f;
@@ -727,6 +753,10 @@ main (int argc, char **argv)
   g_autofree char *model_source = g_build_filename (g_getenv ("SF_TEST_DATA"),
                                                     "tiny-sdxl.safetensors", NULL);
   g_assert_cmpint (symlink (model_source, model_path), ==, 0);
+  refiner_path = g_build_filename (models, "tiny-sdxl-refiner.safetensors", NULL);
+  g_autofree char *refiner_source = g_build_filename (g_getenv ("SF_TEST_DATA"),
+                                                      "tiny-sdxl-refiner.safetensors", NULL);
+  g_assert_cmpint (symlink (refiner_source, refiner_path), ==, 0);
   broken_model_path = g_build_filename (models, "broken.safetensors", NULL);
   g_assert_true (g_file_set_contents (broken_model_path, "not a checkpoint", -1, NULL));
   g_setenv ("XDG_DATA_HOME", home, TRUE);
@@ -754,6 +784,7 @@ main (int argc, char **argv)
                test_painting_goes_on_while_generating);
   sf_test_add ("/ui/gen-canvas/auto-regenerate-and-watermark",
                test_auto_regenerate_and_watermark);
+  sf_test_add ("/ui/gen-canvas/refiner-is-recorded", test_refiner_is_recorded);
   sf_test_add ("/ui/gen-canvas/failed-job-leaves-the-document-alone",
                test_failed_job_leaves_the_document_alone);
   int status = sf_test_run ();
@@ -763,6 +794,7 @@ main (int argc, char **argv)
   g_object_unref (application);
   g_free (model_path);
   g_free (broken_model_path);
+  g_free (refiner_path);
   if (sf_vk_validation_message_count () != before)
     {
       g_printerr ("validation messages while freeing the engine (leaks?)\n");
