@@ -597,6 +597,32 @@ test_refiner_is_recorded (void)
 }
 
 static void
+test_another_document_or_closing_stops_the_job (void)
+{
+  Fixture f;
+  fixture_open (&f, 128, 128, 6, 41);
+  SfRect frame = { 0, 0, 64, 64 };
+  sf_document_set_frame (f.document, &frame);
+
+  /* Another document shown: the job is cancelled and nothing lands on
+   * the new picture. */
+  activate (&f, "generate");
+  SPIN_UNTIL (f.events.progress_count > 0, JOB_TIMEOUT_S);
+  sf_window_set_document (f.window, sf_document_new (96, 96), NULL);
+  f.document = sf_window_get_document (f.window);
+  SPIN_UNTIL (f.events.finished > 0, JOB_TIMEOUT_S);
+  g_assert_cmpint (f.events.status, ==, SF_GENERATION_CANCELLED);
+  g_assert_cmpuint (sf_document_get_layer_count (f.document), ==, 1);
+  g_assert_cmpuint (sf_generation_get_staged_count (f.generation), ==, 0);
+
+  /* The window closes while a job runs: it ends quietly. */
+  activate (&f, "generate");
+  SPIN_UNTIL (f.events.progress_count > 1, JOB_TIMEOUT_S);
+  fixture_close (&f);
+  spin (1500);
+}
+
+static void
 test_failed_job_leaves_the_document_alone (void)
 {
   Fixture f;
@@ -785,6 +811,8 @@ main (int argc, char **argv)
   sf_test_add ("/ui/gen-canvas/auto-regenerate-and-watermark",
                test_auto_regenerate_and_watermark);
   sf_test_add ("/ui/gen-canvas/refiner-is-recorded", test_refiner_is_recorded);
+  sf_test_add ("/ui/gen-canvas/another-document-or-closing-stops-the-job",
+               test_another_document_or_closing_stops_the_job);
   sf_test_add ("/ui/gen-canvas/failed-job-leaves-the-document-alone",
                test_failed_job_leaves_the_document_alone);
   int status = sf_test_run ();
