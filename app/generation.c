@@ -39,7 +39,6 @@ typedef struct SfGenerationJob {
   guint images;
 } Job;
 
-
 static void
 job_free (Job *job)
 {
@@ -86,6 +85,23 @@ model_file_name (const char *path)
   return g_steal_pointer (&base);
 }
 
+static SfGenerationMode
+record_mode (SfFrameMode mode)
+{
+  switch (mode)
+    {
+    case SF_FRAME_IMG2IMG:
+      return SF_GENERATION_IMG2IMG;
+    case SF_FRAME_INPAINT:
+      return SF_GENERATION_INPAINT;
+    case SF_FRAME_OUTPAINT:
+      return SF_GENERATION_OUTPAINT;
+    case SF_FRAME_TXT2IMG:
+    default:
+      return SF_GENERATION_TXT2IMG;
+    }
+}
+
 /* Everything the history keeps about @job's image (@image NULL: the
  * job ended without one). */
 static SfGenerationRecord *
@@ -94,7 +110,7 @@ job_record (Job *job, const SfEngineImage *image, SfGenerationStatus status, con
   const SfEngineRequest *r = job->request;
   SfGenerationRecord *record = sf_generation_record_new ();
   record->created_us = image ? g_get_real_time () : job->created_us;
-  record->mode = (SfGenerationMode) job->plan->mode;
+  record->mode = record_mode (job->plan->mode);
   g_free (record->prompt);
   record->prompt = g_strdup (r->prompt ? r->prompt : "");
   g_free (record->negative_prompt);
@@ -102,7 +118,9 @@ job_record (Job *job, const SfEngineImage *image, SfGenerationStatus status, con
   record->prompt_weights = weights_json (r->prompt);
   record->negative_weights = weights_json (r->negative);
   record->seed = image ? image->seed : r->seed + job->images;
+  g_free (record->sampler);
   record->sampler = g_strdup (r->sampler);
+  g_free (record->scheduler);
   record->scheduler = g_strdup (r->scheduler);
   record->steps = r->steps;
   record->cfg_scale = r->cfg;
