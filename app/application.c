@@ -3,12 +3,17 @@
 #include <glib/gi18n.h>
 
 #include "autosave.h"
+#include "generation.h"
+#include "history.h"
 #include "window.h"
 
 struct _SfApplication {
   GtkApplication parent_instance;
   GSettings *settings;
   gboolean recovery_offered;
+  SfEngine *engine;    /* one worker for every window */
+  SfHistory *history;  /* nullable: the store could not be opened */
+  gboolean history_tried;
 };
 
 G_DEFINE_FINAL_TYPE (SfApplication, sf_application, GTK_TYPE_APPLICATION)
@@ -45,10 +50,34 @@ sf_application_get_settings (SfApplication *self)
   return self->settings;
 }
 
+SfEngine *
+sf_application_get_engine (SfApplication *self)
+{
+  if (!self->engine)
+    self->engine = sf_engine_new ();
+  return self->engine;
+}
+
+SfHistory *
+sf_application_get_history (SfApplication *self)
+{
+  if (!self->history && !self->history_tried)
+    {
+      self->history_tried = TRUE;
+      g_autoptr (GError) error = NULL;
+      self->history = sf_history_open (NULL, &error);
+      if (!self->history)
+        g_warning ("The generation history could not be opened: %s", error->message);
+    }
+  return self->history;
+}
+
 GtkWindow *
 sf_application_new_window (SfApplication *self)
 {
-  return GTK_WINDOW (sf_window_new (GTK_APPLICATION (self), self->settings));
+  SfWindow *window = sf_window_new (GTK_APPLICATION (self), self->settings);
+  sf_generation_attach (window, sf_application_get_engine (self), sf_application_get_history (self));
+  return GTK_WINDOW (window);
 }
 
 /* Recovery */
@@ -158,6 +187,18 @@ sf_application_startup (GApplication *application)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit);
   for (const SfAccelerator *accel = sf_window_get_accelerators (); accel->action; accel++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (self), accel->action, accel->accels);
+  const char *generate[] = { "<Control>Return", "<Control>KP_Enter", NULL };
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.generate", generate);
+}
+
+static void
+sf_application_shutdown (GApplication *application)
+{
+  SfApplication *self = SF_APPLICATION (application);
+  /* Cancels what still runs and waits for the worker. */
+  g_clear_pointer (&self->engine, sf_engine_free);
+  g_clear_pointer (&self->history, sf_history_free);
+  G_APPLICATION_CLASS (sf_application_parent_class)->shutdown (application);
 }
 
 static void
@@ -193,7 +234,10 @@ sf_application_open (GApplication *application, GFile **files, int n_files, cons
 static void
 sf_application_dispose (GObject *object)
 {
-  g_clear_object (&SF_APPLICATION (object)->settings);
+  SfApplication *self = SF_APPLICATION (object);
+  g_clear_pointer (&self->engine, sf_engine_free);
+  g_clear_pointer (&self->history, sf_history_free);
+  g_clear_object (&self->settings);
   G_OBJECT_CLASS (sf_application_parent_class)->dispose (object);
 }
 
@@ -202,6 +246,7 @@ sf_application_class_init (SfApplicationClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = sf_application_dispose;
   G_APPLICATION_CLASS (klass)->startup = sf_application_startup;
+  G_APPLICATION_CLASS (klass)->shutdown = sf_application_shutdown;
   G_APPLICATION_CLASS (klass)->activate = sf_application_activate;
   G_APPLICATION_CLASS (klass)->open = sf_application_open;
 }

@@ -1,8 +1,12 @@
-/* The GtkApplication: settings, accelerators, app actions (quit, about),
+/* The GtkApplication: settings, the engine and the history windows share,
+ * accelerators, app actions (quit, about),
  * opening files given on the command line, and crash recovery. */
 #pragma once
 
 #include <gtk/gtk.h>
+
+#include "engine.h"
+#include "history.h"
 
 G_BEGIN_DECLS
 
@@ -18,7 +22,16 @@ SfApplication *sf_application_new (void);
  * Returns: (transfer none) (nullable). */
 GSettings *sf_application_get_settings (SfApplication *self);
 
-/* A new window (not yet shown) for a new document. */
+/* The engine every window's generation shares (made on first use).
+ * Returns: (transfer none). */
+SfEngine *sf_application_get_engine (SfApplication *self);
+/* The generation history in $XDG_DATA_HOME/sfumato (opened on first
+ * use). Returns: (transfer none) (nullable): NULL when it cannot be
+ * opened. */
+SfHistory *sf_application_get_history (SfApplication *self);
+
+/* A new window (not yet shown) for a new document, with generation on
+ * the canvas (app/generation.h). */
 GtkWindow *sf_application_new_window (SfApplication *self);
 
 /* Offers to recover the documents of sessions that crashed. */

@@ -128,6 +128,8 @@ deliver_on_main (gpointer data)
   g_clear_pointer (&d->image.rgba, g_bytes_unref);
   g_free (d->image.model_name);
   g_free (d->image.model_hash);
+  g_free (d->image.refiner_name);
+  g_free (d->image.refiner_hash);
   g_free (d->image.device_name);
   g_clear_error (&d->error);
   g_free (d);
@@ -323,6 +325,11 @@ run_job (SfEngine *engine, Job *job, GError **error)
       d->image.seconds = (g_get_monotonic_time () - job->image_started_us) * 1e-6;
       d->image.model_name = g_strdup (sf_sdxl_get_name (engine->model));
       d->image.model_hash = g_strdup (hash);
+      if (engine->refiner)
+        {
+          d->image.refiner_name = g_strdup (sf_sdxl_get_name (engine->refiner));
+          d->image.refiner_hash = g_strdup (sf_sdxl_get_hash (engine->refiner, NULL));
+        }
       d->image.device_name = g_strdup (sf_device_get_info (engine->device)->name);
       deliver (job, d);
     }

@@ -80,6 +80,8 @@ typedef struct {
   double seconds;            /* this image's generation time */
   char *model_name;
   char *model_hash;          /* A1111's AutoV2 hash */
+  char *refiner_name;        /* NULL without a refiner */
+  char *refiner_hash;
   char *device_name;
 } SfEngineImage;
 

@@ -51,6 +51,9 @@ struct _SfCanvasView {
   int frame_handle;
   SfRect frame_start;
   double pinch_zoom;
+
+  GdkTexture *preview; /* the running generation's latest preview, or NULL */
+  SfRect preview_rect;
 };
 
 /* canvas-view.c */

@@ -379,6 +379,15 @@ sf_canvas_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         }
       gtk_snapshot_pop (snapshot);
     }
+  if (self->preview)
+    {
+      /* Scaled up from the latent preview (1/8 of the size) with the
+       * renderer's smooth filter: a blurred impression is what it is. */
+      graphene_rect_t rect = canvas_rect_to_widget (self, self->preview_rect.x,
+                                                    self->preview_rect.y, self->preview_rect.width,
+                                                    self->preview_rect.height);
+      gtk_snapshot_append_texture (snapshot, self->preview, &rect);
+    }
   const GdkRGBA edge = { 0, 0, 0, 0.5 };
   graphene_rect_t around = GRAPHENE_RECT_INIT (canvas_area.origin.x - 1, canvas_area.origin.y - 1,
                                                canvas_area.size.width + 2,
@@ -524,6 +533,24 @@ sf_canvas_view_set_mask_color (SfCanvasView *self, const GdkRGBA *color)
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+void
+sf_canvas_view_set_preview (SfCanvasView *self, GdkTexture *texture, const SfRect *rect)
+{
+  g_return_if_fail (texture == NULL || rect != NULL);
+  if (!texture && !self->preview)
+    return;
+  g_set_object (&self->preview, texture);
+  if (texture)
+    self->preview_rect = *rect;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+GdkTexture *
+sf_canvas_view_get_preview (SfCanvasView *self)
+{
+  return self->preview;
+}
+
 guint
 sf_canvas_view_get_texture_count (SfCanvasView *self)
 {
@@ -536,6 +563,7 @@ sf_canvas_view_dispose (GObject *object)
   SfCanvasView *self = SF_CANVAS_VIEW (object);
   sf_canvas_view_set_document (self, NULL);
   g_clear_object (&self->options);
+  g_clear_object (&self->preview);
   G_OBJECT_CLASS (sf_canvas_view_parent_class)->dispose (object);
 }
 

@@ -60,6 +60,13 @@ void sf_canvas_view_release (SfCanvasView *self, double x, double y);
 /* Whether a stroke or another drag is under way. */
 gboolean sf_canvas_view_is_busy (SfCanvasView *self);
 
+/* Shows @texture (nullable: none) scaled into @rect (canvas pixels) over
+ * the canvas, under the frame: the running generation's preview of each
+ * step. The view keeps a reference. */
+void sf_canvas_view_set_preview (SfCanvasView *self, GdkTexture *texture, const SfRect *rect);
+/* The preview shown, or NULL. Returns: (transfer none) (nullable). */
+GdkTexture *sf_canvas_view_get_preview (SfCanvasView *self);
+
 /* Tiles composited and textures made since the view was created
  * (benchmarks and tests). */
 guint sf_canvas_view_get_texture_count (SfCanvasView *self);

@@ -602,6 +602,21 @@ sf_history_panel_new (SfHistory *history)
   return GTK_WIDGET (self);
 }
 
+void
+sf_history_panel_set_compact (SfHistoryPanel *panel, gboolean compact)
+{
+  g_return_if_fail (SF_IS_HISTORY_PANEL (panel));
+  GtkWidget *detail = gtk_paned_get_end_child (GTK_PANED (panel->paned));
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (panel->paned),
+                                  compact ? GTK_ORIENTATION_VERTICAL : GTK_ORIENTATION_HORIZONTAL);
+  /* Stacked: the grid takes what the detail (a fixed height that
+   * scrolls) leaves; the window needs no more height than side by side. */
+  gtk_widget_set_size_request (detail, compact ? -1 : 320, -1);
+  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (detail), compact ? 150 : -1);
+  int side = compact ? 96 : 256;
+  gtk_widget_set_size_request (panel->picture, side, side);
+}
+
 SfHistoryModel *
 sf_history_panel_get_model (SfHistoryPanel *self)
 {

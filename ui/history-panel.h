@@ -28,6 +28,10 @@ G_DECLARE_FINAL_TYPE (SfHistoryPanel, sf_history_panel, SF, HISTORY_PANEL, GtkWi
 /* The panel keeps @history open while it needs it. */
 GtkWidget *sf_history_panel_new (SfHistory *history);
 
+/* Compact: the grid above the detail instead of beside it, for a narrow
+ * sidebar (the default is side by side). */
+void sf_history_panel_set_compact (SfHistoryPanel *panel, gboolean compact);
+
 /* The model behind the grid (what the search and chips select).
  * Returns: (transfer none). */
 SfHistoryModel *sf_history_panel_get_model (SfHistoryPanel *panel);

@@ -450,6 +450,11 @@ sf_window_add_sidebar_page (SfWindow *self, GtkWidget *page, const char *name, c
 {
   gtk_stack_add_titled (self->panels, page, name, title);
   gtk_widget_set_visible (self->panels_box, TRUE);
+  /* The pages (prompts, sampling, the history grid) want the height; the
+   * layers panel keeps what it asks for. */
+  GtkWidget *sidebar = gtk_widget_get_parent (self->panels_box);
+  if (GTK_IS_PANED (sidebar))
+    gtk_paned_set_resize_end_child (GTK_PANED (sidebar), FALSE);
 }
 
 SfCanvasView *
