@@ -181,6 +181,21 @@ apply_later (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Adds @variant's layer at *@index (moved past it), visible only when it
+ * is the current one. */
+static void
+place_variant (SfGeneration *self, SfStagedVariant *variant, guint i, int *index)
+{
+  g_clear_pointer (&variant->layer, sf_layer_unref);
+  SfLayer *layer = add_layer (self, variant, *index);
+  if (!layer)
+    return;
+  variant->layer = sf_layer_ref (layer);
+  (*index)++;
+  if (i != self->current)
+    sf_document_set_layer_visible (self->document, layer, FALSE);
+}
+
 /* Makes the whole strip as one step (clean) or adds what is missing. */
 static void
 apply_strip (SfGeneration *self)
@@ -208,14 +223,7 @@ apply_strip (SfGeneration *self)
       for (guint i = 0; i < self->variants->len; i++)
         {
           SfStagedVariant *variant = self->variants->pdata[i];
-          g_clear_pointer (&variant->layer, sf_layer_unref);
-          SfLayer *layer = add_layer (self, variant, index);
-          if (!layer)
-            continue;
-          variant->layer = sf_layer_ref (layer);
-          index++;
-          if (i != self->current)
-            sf_document_set_layer_visible (self->document, layer, FALSE);
+          place_variant (self, variant, i, &index);
         }
       restore_active (self);
       sf_document_end_edit (self->document);
@@ -235,14 +243,7 @@ apply_strip (SfGeneration *self)
             }
           if (variant->outpaint)
             grow_to (self, &variant->rect);
-          g_clear_pointer (&variant->layer, sf_layer_unref);
-          SfLayer *layer = add_layer (self, variant, index);
-          if (!layer)
-            continue;
-          variant->layer = sf_layer_ref (layer);
-          index++;
-          if (i != self->current)
-            sf_document_set_layer_visible (self->document, layer, FALSE);
+          place_variant (self, variant, i, &index);
         }
       restore_active (self);
       sf_document_end_edit (self->document);
