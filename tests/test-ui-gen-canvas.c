@@ -757,6 +757,17 @@ test_auto_regenerate_and_watermark (void)
   g_test_message ("watermark confidence %.3f", confidence);
   g_assert_true (found);
   g_assert_cmpmem (tag, 4, SF_WATERMARK_TAG, 4);
+
+  /* Off (the default): the next image, the strip's current one and the
+   * only staged layer shown, carries no tag. */
+  generate (&f);
+  g_assert_cmpuint (sf_generation_get_staged_count (f.generation), ==, 2);
+  g_assert_cmpuint (sf_generation_get_staged_index (f.generation), ==, 1);
+  g_assert_false (sf_layer_get_visible (sf_generation_get_staged_layer (f.generation, 0)));
+  g_autofree guint8 *plain = read_rgba (f.document, &frame);
+  found = sf_watermark_detect (plain, 128, 128, 128 * 4, tag, SF_WATERMARK_TAG_BITS, &confidence);
+  g_test_message ("without the watermark: confidence %.3f", confidence);
+  g_assert_false (found);
   fixture_close (&f);
 }
 
