@@ -6,7 +6,7 @@
 
 #include "history-private.h"
 #include "history-schema.h"
-#include "png_text.h"
+#include "png-io.h"
 
 typedef enum {
   JOB_INSERT,
@@ -153,7 +153,7 @@ make_thumbnail (const guint8 *pixels, int width, int height, gsize stride, GErro
             small[((gsize) y * tw + x) * 4 + c] = (guint8) ((sum[c] + n / 2) / n);
         }
     }
-  return sf_png_write_rgba (small, tw, th, (gsize) tw * 4, TRUE, NULL, NULL, error);
+  return sf_png_encode (small, tw, th, tw * 4, SF_PNG_RGB, NULL, 6, error);
 }
 
 /* The image's PNG file: given, or encoded with @parameters. */
@@ -168,11 +168,10 @@ image_png (const ImageCopy *image, const char *parameters, GError **error)
     }
   if (image->png)
     return g_bytes_ref (image->png);
-  const char *keys[] = { "parameters", "Software", NULL };
-  const char *values[] = { parameters, "Sfumato " SF_VERSION, NULL };
-  return sf_png_write_rgba (g_bytes_get_data (image->pixels, NULL), image->width_px,
-                            image->height_px, image->stride, FALSE, parameters ? keys : NULL,
-                            parameters ? values : NULL, error);
+  const char *text[] = { "parameters", parameters, "Software", "Sfumato " SF_VERSION, NULL };
+  return sf_png_encode (g_bytes_get_data (image->pixels, NULL), image->width_px,
+                        image->height_px, (int) image->stride, SF_PNG_RGBA,
+                        parameters ? text : NULL, 6, error);
 }
 
 static GBytes *
@@ -181,11 +180,11 @@ image_thumbnail (const ImageCopy *image, GError **error)
   if (image->pixels)
     return make_thumbnail (g_bytes_get_data (image->pixels, NULL), image->width_px,
                            image->height_px, image->stride, error);
-  int width, height;
-  g_autofree guint8 *pixels = sf_png_decode_rgba (g_bytes_get_data (image->png, NULL),
-                                                  g_bytes_get_size (image->png), &width, &height,
-                                                  error);
-  return pixels ? make_thumbnail (pixels, width, height, (gsize) width * 4, error) : NULL;
+  g_autoptr (SfImage) decoded = sf_png_load_from_data (g_bytes_get_data (image->png, NULL),
+                                                       g_bytes_get_size (image->png), error);
+  return decoded ? make_thumbnail (decoded->pixels, decoded->width, decoded->height,
+                                   (gsize) decoded->width * 4, error)
+                 : NULL;
 }
 
 /* outputs/YYYY-MM-DD/HHMMSS-SEED, unused by any file of this history. */

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "history.h"
-#include "png_text.h"
+#include "png-io.h"
 #ifdef SF_HAVE_UI
 #include "history-panel.h"
 #else
@@ -93,7 +93,7 @@ random_thumbnail (guint64 *state)
         p[2] = (guint8) (base[2] + (x ^ y) / 4);
         p[3] = 255;
       }
-  return sf_png_write_rgba (pixels, W, H, W * 4, TRUE, NULL, NULL, NULL);
+  return sf_png_encode (pixels, W, H, W * 4, SF_PNG_RGB, NULL, 6, NULL);
 }
 
 static void
@@ -408,9 +408,8 @@ main (int argc, char **argv)
         offset_ms[i] = now_ms () - t0;
         t0 = now_ms ();
         g_autoptr (GBytes) thumbnail = sf_history_get_thumbnail (history, g_array_index (ids, gint64, start), NULL);
-        int width, height;
-        g_autofree guint8 *decoded = sf_png_decode_rgba (g_bytes_get_data (thumbnail, NULL),
-                                                         g_bytes_get_size (thumbnail), &width, &height, NULL);
+        g_autoptr (SfImage) decoded = sf_png_load_from_data (g_bytes_get_data (thumbnail, NULL),
+                                                             g_bytes_get_size (thumbnail), NULL);
         thumbnail_ms[i] = now_ms () - t0;
       }
     print_timings ("page of 64 records by id", page_ms, N);

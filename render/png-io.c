@@ -233,7 +233,7 @@ GBytes *
 sf_png_encode (const guint8 *pixels, int width, int height, int stride, SfPngFormat format,
                const char *const *text, int compression, GError **error)
 {
-  int bytes_per_pixel = format == SF_PNG_RGBA ? 4 : 1;
+  int bytes_per_pixel = format == SF_PNG_GREY ? 1 : 4;
   if (width < 1 || height < 1 || width > SF_IMAGE_MAX_SIDE || height > SF_IMAGE_MAX_SIDE
       || stride < width * bytes_per_pixel)
     {
@@ -279,7 +279,9 @@ sf_png_encode (const guint8 *pixels, int width, int height, int stride, SfPngFor
     }
   png_set_write_fn (png, state, write_data, flush_data);
   png_set_IHDR (png, info, (png_uint_32) width, (png_uint_32) height, 8,
-                format == SF_PNG_RGBA ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_GRAY,
+                format == SF_PNG_RGBA  ? PNG_COLOR_TYPE_RGBA
+                : format == SF_PNG_RGB ? PNG_COLOR_TYPE_RGB
+                                       : PNG_COLOR_TYPE_GRAY,
                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_set_compression_level (png, CLAMP (compression, 0, 9));
   if (text_count > 0)
@@ -300,6 +302,8 @@ sf_png_encode (const guint8 *pixels, int width, int height, int stride, SfPngFor
       png_set_text (png, info, state->texts, (int) text_count / 2);
     }
   png_write_info (png, info);
+  if (format == SF_PNG_RGB)
+    png_set_filler (png, 0, PNG_FILLER_AFTER); /* skips each input pixel's 4th byte */
   for (int y = 0; y < height; y++)
     png_write_row (png, (png_const_bytep) (pixels + (gsize) y * stride));
   png_write_end (png, NULL);

@@ -50,6 +50,7 @@ SfImage *sf_png_load_from_data (const guint8 *data, gsize size, GError **error);
 typedef enum {
   SF_PNG_RGBA, /* 4 bytes per pixel */
   SF_PNG_GREY, /* 1 byte per pixel */
+  SF_PNG_RGB,  /* 4 bytes per pixel in, written without the alpha (thumbnails) */
 } SfPngFormat;
 
 /* Encodes @pixels (@width × @height in @format, rows of @stride bytes).

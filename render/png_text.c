@@ -14,7 +14,6 @@ typedef struct {
   const guint8 *data;
   gsize size;
   gsize offset;
-  GByteArray *output;
   guint8 *row;
   char message[256];
 } PngState;
@@ -42,18 +41,6 @@ read_from_memory (png_structp png, png_bytep out, png_size_t length)
     png_error (png, "the file ends early (truncated)");
   memcpy (out, state->data + state->offset, length);
   state->offset += length;
-}
-
-static void
-write_to_memory (png_structp png, png_bytep data, png_size_t length)
-{
-  PngState *state = png_get_io_ptr (png);
-  g_byte_array_append (state->output, data, length);
-}
-
-static void
-flush_nothing (png_structp png)
-{
 }
 
 /* Text from a chunk as UTF-8. */
@@ -176,151 +163,4 @@ sf_png_text_read_file (const char *path, GError **error)
                    local_error->message);
     }
   return table;
-}
-
-/* A keyword is 1-79 Latin-1 printable characters (PNG 11.3.4.3). */
-static char *
-keyword_to_latin1 (const char *key)
-{
-  if (!key || !*key || !g_utf8_validate (key, -1, NULL) || g_utf8_strlen (key, -1) > 79)
-    return NULL;
-  for (const char *p = key; *p; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-      if (c < 32 || (c > 126 && c < 161) || c > 255)
-        return NULL;
-    }
-  return g_convert (key, -1, "ISO-8859-1", "UTF-8", NULL, NULL, NULL);
-}
-
-static gboolean
-is_latin1 (const char *text)
-{
-  for (const char *p = text; *p; p = g_utf8_next_char (p))
-    if (g_utf8_get_char (p) > 255)
-      return FALSE;
-  return TRUE;
-}
-
-GBytes *
-sf_png_write_rgba (const guint8 *pixels, int width_px, int height_px, gsize stride,
-                   gboolean drop_alpha, const char *const *keys, const char *const *values,
-                   GError **error)
-{
-  if (width_px <= 0 || height_px <= 0 || width_px > (1 << 16) || height_px > (1 << 16)
-      || stride < (gsize) width_px * 4 || !pixels)
-    {
-      g_set_error (error, SF_PNG_TEXT_ERROR, SF_PNG_TEXT_ERROR_INVALID,
-                   "cannot write a %dx%d PNG (stride %zu)", width_px, height_px, stride);
-      return NULL;
-    }
-  guint text_count = keys ? g_strv_length ((char **) keys) : 0;
-  if (text_count && (!values || g_strv_length ((char **) values) != text_count))
-    {
-      g_set_error (error, SF_PNG_TEXT_ERROR, SF_PNG_TEXT_ERROR_INVALID,
-                   "PNG text keys and values differ in number");
-      return NULL;
-    }
-  /* Every string libpng sees is prepared before setjmp. */
-  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  g_autofree png_text *texts = g_new0 (png_text, text_count + 1);
-  for (guint i = 0; i < text_count; i++)
-    {
-      char *key = keyword_to_latin1 (keys[i]);
-      if (!key || !g_utf8_validate (values[i], -1, NULL))
-        {
-          g_free (key);
-          g_set_error (error, SF_PNG_TEXT_ERROR, SF_PNG_TEXT_ERROR_INVALID,
-                       "cannot write PNG text chunk “%s”: the keyword must be 1-79 Latin-1 "
-                       "characters and the value UTF-8", keys[i]);
-          return NULL;
-        }
-      g_ptr_array_add (strings, key);
-      texts[i].key = key;
-      if (is_latin1 (values[i]))
-        {
-          char *text = g_convert (values[i], -1, "ISO-8859-1", "UTF-8", NULL, NULL, NULL);
-          g_ptr_array_add (strings, text);
-          texts[i].compression = PNG_TEXT_COMPRESSION_NONE;
-          texts[i].text = text;
-          texts[i].text_length = strlen (text);
-        }
-      else
-        {
-          texts[i].compression = PNG_ITXT_COMPRESSION_NONE;
-          texts[i].text = (char *) values[i];
-          texts[i].itxt_length = strlen (values[i]);
-          texts[i].lang = (char *) "";
-          texts[i].lang_key = (char *) "";
-        }
-    }
-
-  g_autofree PngState *state = g_new0 (PngState, 1);
-  state->output = g_byte_array_new ();
-  png_structp png = png_create_write_struct (PNG_LIBPNG_VER_STRING, state, on_png_error,
-                                             on_png_warning);
-  png_infop info = png ? png_create_info_struct (png) : NULL;
-  if (!info)
-    {
-      png_destroy_write_struct (&png, NULL);
-      g_byte_array_unref (state->output);
-      g_set_error (error, SF_PNG_TEXT_ERROR, SF_PNG_TEXT_ERROR_INVALID, "out of memory in libpng");
-      return NULL;
-    }
-  if (setjmp (png_jmpbuf (png)))
-    {
-      png_destroy_write_struct (&png, &info);
-      g_byte_array_unref (state->output);
-      g_set_error (error, SF_PNG_TEXT_ERROR, SF_PNG_TEXT_ERROR_INVALID, "cannot encode PNG: %s",
-                   state->message);
-      return NULL;
-    }
-  png_set_write_fn (png, state, write_to_memory, flush_nothing);
-  png_set_IHDR (png, info, (png_uint_32) width_px, (png_uint_32) height_px, 8,
-                drop_alpha ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGB_ALPHA, PNG_INTERLACE_NONE,
-                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-  if (text_count)
-    png_set_text (png, info, texts, (int) text_count);
-  png_write_info (png, info);
-  if (drop_alpha)
-    png_set_filler (png, 0, PNG_FILLER_AFTER); /* strips the 4th byte of each input pixel */
-  for (int y = 0; y < height_px; y++)
-    png_write_row (png, pixels + (gsize) y * stride);
-  png_write_end (png, info);
-  png_destroy_write_struct (&png, &info);
-  return g_byte_array_free_to_bytes (state->output);
-}
-
-guint8 *
-sf_png_decode_rgba (const guint8 *data, gsize size, int *width_px, int *height_px, GError **error)
-{
-  /* The simplified API catches libpng's errors itself and reports them in
-   * image.message. */
-  png_image image = { .version = PNG_IMAGE_VERSION };
-  if (!png_image_begin_read_from_memory (&image, data, size))
-    {
-      g_set_error (error, SF_PNG_TEXT_ERROR, SF_PNG_TEXT_ERROR_CORRUPT, "cannot read PNG: %s",
-                   image.message);
-      return NULL;
-    }
-  if ((guint64) image.width * image.height > (1u << 28))
-    {
-      png_image_free (&image);
-      g_set_error (error, SF_PNG_TEXT_ERROR, SF_PNG_TEXT_ERROR_CORRUPT,
-                   "PNG of %ux%u pixels is too large", image.width, image.height);
-      return NULL;
-    }
-  image.format = PNG_FORMAT_RGBA;
-  guint8 *pixels = g_try_malloc (PNG_IMAGE_SIZE (image));
-  if (!pixels || !png_image_finish_read (&image, NULL, pixels, 0, NULL))
-    {
-      g_set_error (error, SF_PNG_TEXT_ERROR, SF_PNG_TEXT_ERROR_CORRUPT, "cannot read PNG: %s",
-                   pixels ? image.message : "out of memory");
-      png_image_free (&image);
-      g_free (pixels);
-      return NULL;
-    }
-  *width_px = (int) image.width;
-  *height_px = (int) image.height;
-  return pixels;
 }

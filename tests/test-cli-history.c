@@ -5,7 +5,7 @@
 
 #include "history-import.h"
 #include "history-test.h"
-#include "png_text.h"
+#include "png-io.h"
 
 typedef struct {
   char *home;      /* XDG_DATA_HOME for the child */
@@ -183,12 +183,12 @@ static void
 test_imports_a1111_pngs (Fixture *f, gconstpointer data)
 {
   guint8 pixels[6 * 4 * 4] = { 0 };
-  const char *keys[] = { "parameters", NULL };
-  const char *values[] = { "a red barn, (snow:1.2)\nNegative prompt: people\n"
-                           "Steps: 28, Sampler: DPM++ 2M Karras, CFG scale: 5.5, Seed: 31337, "
-                           "Size: 6x4, Model hash: abc123, Model: juggernaut", NULL };
+  const char *text[] = { "parameters",
+                         "a red barn, (snow:1.2)\nNegative prompt: people\n"
+                         "Steps: 28, Sampler: DPM++ 2M Karras, CFG scale: 5.5, Seed: 31337, "
+                         "Size: 6x4, Model hash: abc123, Model: juggernaut", NULL };
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) png = sf_png_write_rgba (pixels, 6, 4, 24, FALSE, keys, values, &error);
+  g_autoptr (GBytes) png = sf_png_encode (pixels, 6, 4, 24, SF_PNG_RGBA, text, 6, &error);
   g_autofree char *file = g_build_filename (f->home, "from-a1111.png", NULL);
   g_assert_true (g_file_set_contents (file, g_bytes_get_data (png, NULL), (gssize) g_bytes_get_size (png), NULL));
   g_autofree char *out = NULL, *err = NULL;
@@ -208,7 +208,7 @@ test_imports_a1111_pngs (Fixture *f, gconstpointer data)
   g_autoptr (GBytes) thumbnail = sf_history_get_thumbnail (f->history, id, &error);
   g_assert_nonnull (thumbnail);
   /* A PNG without parameters is refused with the reason. */
-  g_autoptr (GBytes) bare = sf_png_write_rgba (pixels, 6, 4, 24, FALSE, NULL, NULL, &error);
+  g_autoptr (GBytes) bare = sf_png_encode (pixels, 6, 4, 24, SF_PNG_RGBA, NULL, 6, &error);
   g_autofree char *bare_file = g_build_filename (f->home, "bare.png", NULL);
   g_assert_true (g_file_set_contents (bare_file, g_bytes_get_data (bare, NULL), (gssize) g_bytes_get_size (bare), NULL));
   g_free (out);

@@ -7,6 +7,7 @@
 #include "history-schema.h"
 #include "history-test.h"
 #include "history.h"
+#include "png-io.h"
 #include "png_text.h"
 
 static void
@@ -87,11 +88,10 @@ test_inserts_and_reads_back_every_field (void)
   g_autofree char *contents = NULL;
   gsize size;
   g_assert_true (g_file_get_contents (path, &contents, &size, NULL));
-  int width, height;
-  g_autofree guint8 *decoded = sf_png_decode_rgba ((guint8 *) contents, size, &width, &height, &error);
+  g_autoptr (SfImage) decoded = sf_png_load_from_data ((guint8 *) contents, size, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (width, ==, W);
-  g_assert_cmpmem (decoded, W * H * 4, pixels, W * H * 4);
+  g_assert_cmpint (decoded->width, ==, W);
+  g_assert_cmpmem (decoded->pixels, W * H * 4, pixels, W * H * 4);
   g_autoptr (GHashTable) text = sf_png_text_read_data ((guint8 *) contents, size, &error);
   g_assert_no_error (error);
   g_autofree char *parameters = sf_generation_record_format_parameters (record);
@@ -106,17 +106,18 @@ test_inserts_and_reads_back_every_field (void)
   g_autoptr (GBytes) thumbnail = sf_history_get_thumbnail (history, id, &error);
   g_assert_no_error (error);
   g_assert_nonnull (thumbnail);
-  g_autofree guint8 *small = sf_png_decode_rgba (g_bytes_get_data (thumbnail, NULL),
-                                                 g_bytes_get_size (thumbnail), &width, &height, &error);
+  g_autoptr (SfImage) small = sf_png_load_from_data (g_bytes_get_data (thumbnail, NULL),
+                                                     g_bytes_get_size (thumbnail), &error);
   g_assert_no_error (error);
-  g_assert_cmpint (width, ==, 128);
-  g_assert_cmpint (height, ==, 85);
+  g_assert_cmpint (small->width, ==, 128);
+  g_assert_cmpint (small->height, ==, 85);
   double mean_big = 0, mean_small = 0;
   for (gsize i = 0; i < (gsize) W * H; i++)
     mean_big += pixels[i * 4];
-  for (gsize i = 0; i < (gsize) width * height; i++)
-    mean_small += small[i * 4];
-  g_assert_cmpfloat_with_epsilon (mean_big / (W * H), mean_small / (width * height), 2.0);
+  for (gsize i = 0; i < (gsize) small->width * small->height; i++)
+    mean_small += small->pixels[i * 4];
+  g_assert_cmpfloat_with_epsilon (mean_big / (W * H), mean_small / (small->width * small->height),
+                                  2.0);
 
   /* An encoded PNG is kept byte for byte. */
   g_autoptr (GBytes) png = g_bytes_new (contents, size);
@@ -589,12 +590,11 @@ test_async_writes_report_in_order_on_the_main_context (void)
   g_assert_cmpuint (state.watch_calls, ==, 6);
   sf_history_remove_watch (history, watch);
   g_autoptr (GBytes) thumbnail = sf_history_get_thumbnail (history, 4, &error);
-  int width, height;
-  g_autofree guint8 *small = sf_png_decode_rgba (g_bytes_get_data (thumbnail, NULL),
-                                                 g_bytes_get_size (thumbnail), &width, &height, &error);
+  g_autoptr (SfImage) small = sf_png_load_from_data (g_bytes_get_data (thumbnail, NULL),
+                                                     g_bytes_get_size (thumbnail), &error);
   g_assert_no_error (error);
   g_autofree guint8 *original = sf_history_test_pixels (64, 64, 1);
-  g_assert_cmpuint (small[0], ==, original[0]);
+  g_assert_cmpuint (small->pixels[0], ==, original[0]);
   g_main_loop_unref (state.loop);
   g_array_unref (state.order);
 }

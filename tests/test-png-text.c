@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include "infotext.h"
+#include "png-io.h"
 #include "png_text.h"
 
 /* ---- a chunk-level PNG assembler (the reference) ---------------------- */
@@ -105,18 +106,18 @@ test_writes_text_that_reads_back_with_the_pixels (void)
   guint8 pixels[W * H * 4];
   for (gsize i = 0; i < sizeof pixels; i++)
     pixels[i] = (guint8) (i * 37 + 11);
-  const char *keys[] = { "parameters", "prompt", NULL };
-  const char *values[] = { "a café at night\nSteps: 20", "{\"text\": \"油絵 🎨\"}", NULL };
+  const char *text[] = { "parameters", "a cat at night\nSteps: 20",
+                         "prompt", "{\"text\": \"café 油絵 🎨\"}", NULL };
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) png = sf_png_write_rgba (pixels, W, H, W * 4, FALSE, keys, values, &error);
+  g_autoptr (GBytes) png = sf_png_encode (pixels, W, H, W * 4, SF_PNG_RGBA, text, 6, &error);
   g_assert_no_error (error);
   gsize size;
   const guint8 *data = g_bytes_get_data (png, &size);
-  g_autoptr (GHashTable) text = sf_png_text_read_data (data, size, &error);
+  g_autoptr (GHashTable) table = sf_png_text_read_data (data, size, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (g_hash_table_lookup (text, "parameters"), ==, values[0]);
-  g_assert_cmpstr (g_hash_table_lookup (text, "prompt"), ==, values[1]);
-  /* The Latin-1 text is a tEXt chunk, the other an iTXt, both before IDAT. */
+  g_assert_cmpstr (g_hash_table_lookup (table, "parameters"), ==, text[1]);
+  g_assert_cmpstr (g_hash_table_lookup (table, "prompt"), ==, text[3]);
+  /* The ASCII text is a tEXt chunk, the other an iTXt, both before IDAT. */
   const guint8 *tEXt = memmem (data, size, "tEXtparameters", 14);
   const guint8 *iTXt = memmem (data, size, "iTXtprompt", 10);
   const guint8 *IDAT = memmem (data, size, "IDAT", 4);
@@ -124,39 +125,39 @@ test_writes_text_that_reads_back_with_the_pixels (void)
   g_assert_nonnull (iTXt);
   g_assert_true (tEXt < IDAT && iTXt < IDAT);
 
-  int width = 0, height = 0;
-  g_autofree guint8 *decoded = sf_png_decode_rgba (data, size, &width, &height, &error);
+  g_autoptr (SfImage) decoded = sf_png_load_from_data (data, size, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (width, ==, W);
-  g_assert_cmpint (height, ==, H);
-  g_assert_cmpmem (decoded, sizeof pixels, pixels, sizeof pixels);
+  g_assert_cmpint (decoded->width, ==, W);
+  g_assert_cmpint (decoded->height, ==, H);
+  g_assert_cmpmem (decoded->pixels, sizeof pixels, pixels, sizeof pixels);
 
   /* Without alpha: RGB, the alpha channel read back as opaque. */
-  g_autoptr (GBytes) rgb = sf_png_write_rgba (pixels, W, H, W * 4, TRUE, NULL, NULL, &error);
+  g_autoptr (GBytes) rgb = sf_png_encode (pixels, W, H, W * 4, SF_PNG_RGB, NULL, 6, &error);
   g_assert_no_error (error);
-  g_autofree guint8 *opaque = sf_png_decode_rgba (g_bytes_get_data (rgb, NULL), g_bytes_get_size (rgb),
-                                                  &width, &height, &error);
+  g_assert_nonnull (memmem (g_bytes_get_data (rgb, NULL), 32, "IHDR", 4));
+  g_assert_cmpuint (((const guint8 *) g_bytes_get_data (rgb, NULL))[25], ==, 2); /* colour type RGB */
+  g_autoptr (SfImage) opaque = sf_png_load_from_data (g_bytes_get_data (rgb, NULL),
+                                                      g_bytes_get_size (rgb), &error);
   g_assert_no_error (error);
   for (gsize i = 0; i < sizeof pixels; i++)
-    g_assert_cmpuint (opaque[i], ==, i % 4 == 3 ? 255 : pixels[i]);
+    g_assert_cmpuint (opaque->pixels[i], ==, i % 4 == 3 ? 255 : pixels[i]);
 }
 
 static void
 test_writer_refuses_bad_keywords_and_sizes (void)
 {
   guint8 pixels[4] = { 0 };
-  const char *keys[] = { "", NULL };
-  const char *values[] = { "x", NULL };
   g_autoptr (GError) error = NULL;
-  g_assert_null (sf_png_write_rgba (pixels, 1, 1, 4, FALSE, keys, values, &error));
-  g_assert_error (error, SF_PNG_TEXT_ERROR, SF_PNG_TEXT_ERROR_INVALID);
+  const char *empty_key[] = { "", "x", NULL };
+  g_assert_null (sf_png_encode (pixels, 1, 1, 4, SF_PNG_RGBA, empty_key, 6, &error));
+  g_assert_error (error, SF_IO_ERROR, SF_IO_ERROR_WRITE);
   g_clear_error (&error);
-  const char *unicode_key[] = { "油絵", NULL };
-  g_assert_null (sf_png_write_rgba (pixels, 1, 1, 4, FALSE, unicode_key, values, &error));
-  g_assert_error (error, SF_PNG_TEXT_ERROR, SF_PNG_TEXT_ERROR_INVALID);
+  const char *unicode_key[] = { "油絵", "x", NULL };
+  g_assert_null (sf_png_encode (pixels, 1, 1, 4, SF_PNG_RGBA, unicode_key, 6, &error));
+  g_assert_error (error, SF_IO_ERROR, SF_IO_ERROR_WRITE);
   g_clear_error (&error);
-  g_assert_null (sf_png_write_rgba (pixels, 0, 1, 4, FALSE, NULL, NULL, &error));
-  g_assert_error (error, SF_PNG_TEXT_ERROR, SF_PNG_TEXT_ERROR_INVALID);
+  g_assert_null (sf_png_encode (pixels, 0, 1, 4, SF_PNG_RGB, NULL, 6, &error));
+  g_assert_error (error, SF_IO_ERROR, SF_IO_ERROR_WRITE);
 }
 
 static void
@@ -200,8 +201,8 @@ test_truncated_and_corrupt_files_give_errors (void)
   g_assert_null (sf_png_text_read_file ("/nonexistent/file.png", &error));
   g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
   g_clear_error (&error);
-  g_assert_null (sf_png_decode_rgba (data, 40, &(int) { 0 }, &(int) { 0 }, &error));
-  g_assert_nonnull (error);
+  g_assert_null (sf_png_load_from_data (data, 40, &error));
+  g_assert_error (error, SF_IO_ERROR, SF_IO_ERROR_CORRUPT);
 }
 
 /* ---- A1111 ------------------------------------------------------------- */
