@@ -84,6 +84,14 @@ sf_window_show_message (SfWindow *self, const char *message)
   self->toast_timer = g_timeout_add_seconds (4, hide_toast, self);
 }
 
+const char *
+sf_window_get_message (SfWindow *self)
+{
+  if (!gtk_revealer_get_reveal_child (self->toast_revealer))
+    return NULL;
+  return gtk_label_get_label (self->toast_label);
+}
+
 static void
 on_document_changed (SfDocument *document, const SfDocumentEvent *event, gpointer user_data)
 {

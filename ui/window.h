@@ -48,6 +48,8 @@ void sf_window_add_sidebar_page (SfWindow *self, GtkWidget *page, const char *na
                                  const char *title);
 /* Shows @message over the canvas for a few seconds. */
 void sf_window_show_message (SfWindow *self, const char *message);
+/* The message shown now, or NULL when none is (tests). */
+const char *sf_window_get_message (SfWindow *self);
 
 /* Opens @path in this window (or a new one when this document has
  * unsaved changes). */
