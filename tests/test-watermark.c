@@ -7,6 +7,7 @@
  * the marked blocks sit on the quantisation lattice by a transform
  * computed here from scratch. */
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +326,57 @@ test_reads_imwatermark_marks (void)
     }
 }
 
+/* Every committed PNG reads, by our decoder, what imwatermark's decoder
+ * read from it (imwatermark-reads.json: the 32 bits as bytes, and how
+ * many of the SDXL scripts' 48 bits match). Among them is
+ * blobs-301x257-sfumato-sfmt.png, written by `sfumato watermark --embed`,
+ * in which imwatermark read "SFMT"; our embedding of its original must
+ * still be that file, byte for byte, for the recorded reading to hold. */
+static void
+test_reads_what_imwatermark_reads (void)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("SF_TEST_DATA"), "watermark",
+                                            "imwatermark-reads.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_assert_true (json_parser_load_from_file (parser, path, &error));
+  g_assert_no_error (error);
+  JsonObject *reads = json_node_get_object (json_parser_get_root (parser));
+  g_autoptr (GList) names = json_object_get_members (reads);
+  g_assert_cmpuint (g_list_length (names), ==, 6);
+  for (GList *l = names; l; l = l->next)
+    {
+      JsonObject *read = json_object_get_object_member (reads, l->data);
+      /* The bytes, written by Python as Latin-1 characters. */
+      const char *text = json_object_get_string_member (read, "bytes32");
+      guint8 expected[4];
+      g_assert_cmpint (g_utf8_strlen (text, -1), ==, 4);
+      for (int i = 0; i < 4; i++, text = g_utf8_next_char (text))
+        expected[i] = (guint8) g_utf8_get_char (text);
+      g_autoptr (SfImage) image = load_fixture (l->data);
+      guint8 bits[4];
+      sf_watermark_detect (image->pixels, image->width, image->height, image->width * 4, bits, 32,
+                           NULL);
+      g_test_message ("%s: %02x%02x%02x%02x", (char *) l->data, bits[0], bits[1], bits[2],
+                      bits[3]);
+      g_assert_cmpmem (bits, 4, expected, 4);
+      g_assert_cmpint (sf_watermark_matching_bits (image->pixels, image->width, image->height,
+                                                   image->width * 4, sf_watermark_sdxl_message,
+                                                   SF_WATERMARK_SDXL_BITS, NULL),
+                       ==, json_object_get_int_member (read, "sdxl_matching_bits"));
+    }
+
+  JsonObject *ours = json_object_get_object_member (reads, "blobs-301x257-sfumato-sfmt.png");
+  g_assert_cmpstr (json_object_get_string_member (ours, "bytes32"), ==, "SFMT");
+  g_autoptr (SfImage) original = load_fixture ("blobs-301x257.png");
+  g_autoptr (SfImage) written = load_fixture ("blobs-301x257-sfumato-sfmt.png");
+  g_assert_true (sf_watermark_embed_tag (original->pixels, original->width, original->height,
+                                         original->width * 4, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (original->pixels, (gsize) original->width * original->height * 4,
+                   written->pixels, (gsize) written->width * written->height * 4);
+}
+
 /* Counts pixels whose RGB equal, and the largest difference. */
 static double
 exact_share (const SfImage *a, const SfImage *b, int *max_difference)
@@ -403,6 +455,7 @@ main (int argc, char **argv)
   sf_test_init (&argc, &argv);
   sf_test_add ("/watermark/reads-imwatermark-marks", test_reads_imwatermark_marks);
   sf_test_add ("/watermark/embeds-as-imwatermark-does", test_embeds_as_imwatermark_does);
+  sf_test_add ("/watermark/reads-what-imwatermark-reads", test_reads_what_imwatermark_reads);
   sf_test_add ("/watermark/is-found-after-a-png-round-trip", test_found_after_png_round_trip);
   sf_test_add ("/watermark/unmarked-pictures-read-unmarked", test_unmarked_pictures_read_unmarked);
   sf_test_add ("/watermark/carries-other-messages-through-light-noise",
