@@ -47,7 +47,7 @@ typedef enum {
 /* Each bit must repeat at least this often for a reading to mean much. */
 #define SF_WATERMARK_MIN_REPEATS 8
 /* Share of agreeing votes from which sf_watermark_detect() calls a
- * reading confident. Our marks read 0.98 or more after a PNG round trip;
+ * reading confident. Our marks read 0.96 or more after a PNG round trip;
  * noise reads about 0.5 + 0.4 / √repeats, but smooth or flat pictures can
  * read confidently too, so confidence alone does not mean "marked". */
 #define SF_WATERMARK_THRESHOLD 0.75
