@@ -267,7 +267,8 @@ embed (guint8 *rgba, int width, int height, int stride, const guint8 *message, i
         low[(gsize) i * columns + j] = moved;
       }
   /* Back to U, truncated to bytes as numpy's assignment into the uint8
-   * YUV array does (the values stay within 3 … 253, so no wrapping). */
+   * YUV array does. The library's steps keep U within 3 … 253; our step
+   * up can pass 255 in saturated blue, where numpy would wrap: clamp. */
   guint8 *u = g_malloc ((gsize) chroma.width * chroma.height);
   for (int i = 0; i < rows; i++)
     for (int j = 0; j < columns; j++)
@@ -278,7 +279,7 @@ embed (guint8 *rgba, int width, int height, int stride, const guint8 *message, i
         haar_inverse_swapped (band, out);
         for (int dy = 0; dy < 2; dy++)
           for (int dx = 0; dx < 2; dx++)
-            u[(gsize) (2 * i + dy) * chroma.width + 2 * j + dx] = (guint8) (int) out[dy][dx];
+            u[(gsize) (2 * i + dy) * chroma.width + 2 * j + dx] = saturate ((int) out[dy][dx]);
       }
   /* Every pixel goes through YUV and back, the crop with its new U: the
    * library converts the whole picture both ways. */

@@ -270,6 +270,34 @@ test_marked_blocks_sit_on_the_lattice (void)
   g_assert_cmpfloat (after, >, 0.9);
 }
 
+/* Saturated blue is where U is largest (about 239): a step up there
+ * passes 255 and must clip, not wrap round to a dark U. */
+static void
+test_saturated_blue_stays_in_range (void)
+{
+  const int width = 256, height = 256;
+  g_autofree guint8 *rgba = g_malloc (width * height * 4);
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        guint8 *p = rgba + (y * width + x) * 4;
+        p[0] = (guint8) (x / 64);
+        p[1] = 0;
+        p[2] = (guint8) (255 - (y / 64));
+        p[3] = 255;
+      }
+  g_autofree guint8 *marked = g_memdup2 (rgba, width * height * 4);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (sf_watermark_embed_tag (marked, width, height, width * 4, &error));
+  int largest = 0;
+  for (int i = 0; i < width * height * 4; i++)
+    largest = MAX (largest, abs ((int) marked[i] - rgba[i]));
+  g_test_message ("largest change %d", largest);
+  /* Clipped, blue is already at its top (measured 3); wrapped, U falls to
+   * a few levels and blue to near 0 (255 before the clamp). */
+  g_assert_cmpint (largest, <=, 50);
+}
+
 static SfImage *
 load_fixture (const char *name)
 {
@@ -460,6 +488,7 @@ main (int argc, char **argv)
   sf_test_add ("/watermark/unmarked-pictures-read-unmarked", test_unmarked_pictures_read_unmarked);
   sf_test_add ("/watermark/carries-other-messages-through-light-noise",
                test_other_messages_and_light_noise);
+  sf_test_add ("/watermark/saturated-blue-stays-in-range", test_saturated_blue_stays_in_range);
   sf_test_add ("/watermark/refuses-pictures-too-small", test_refuses_what_cannot_hold_it);
   sf_test_add ("/watermark/marked-blocks-sit-on-the-lattice", test_marked_blocks_sit_on_the_lattice);
   return sf_test_run ();
