@@ -17,7 +17,8 @@
  * side reads the other's marks.
  *
  * Reading always gives some bits: an unmarked picture reads whatever its
- * blocks happen to say (a flat one reads all zeros, every vote agreeing).
+ * blocks happen to say (a flat one reads one bit throughout, every vote
+ * agreeing).
  * A mark is there when the bits are the expected message: Sfumato's tag
  * exactly, or the SDXL scripts' 48 bits by their own detector's rule.
  *
@@ -41,10 +42,12 @@ typedef enum {
  * of each byte first. */
 #define SF_WATERMARK_TAG "SFMT"
 #define SF_WATERMARK_TAG_BITS 32
-/* The quantisation step, in DCT units of the wavelet low band (the
- * library's default): larger survives more, shows more. */
+/* The quantisation step, in units of the wavelet low band (twice a 2×2
+ * group's mean U; the library's default): larger survives more, shows
+ * more. */
 #define SF_WATERMARK_SCALE 36.0
-/* Each bit must repeat at least this often for a reading to mean much. */
+/* Each bit must repeat at least this often for a reading to mean much.
+ * (imwatermark itself refuses pictures under 256 × 256 pixels.) */
 #define SF_WATERMARK_MIN_REPEATS 8
 /* Share of agreeing votes from which sf_watermark_detect() calls a
  * reading confident. Our marks read 0.96 or more after a PNG round trip;
