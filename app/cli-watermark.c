@@ -1,6 +1,7 @@
 /* sfumato watermark --check FILE | --embed IN OUT: reads or writes
  * Sfumato's invisible watermark (render/watermark.h) in a PNG. Embedding
- * keeps the file's text chunks (the generation parameters).
+ * keeps the file's text chunks (the generation parameters). --check also
+ * names the SDXL reference scripts' mark, which the same method carries.
  *
  * --check exits 0 when the tag is there, 1 when it is not, 2 when the
  * file cannot be read, so scripts can tell "unmarked" from "broken". */
@@ -28,15 +29,21 @@ check (const char *path)
   if (!image)
     return fail (error->message);
   double confidence = 0;
-  gboolean marked = sf_watermark_has_tag (image->pixels, image->width, image->height,
-                                          image->width * 4, &confidence);
+  int sdxl_bits = 0;
+  gboolean ours = sf_watermark_has_tag (image->pixels, image->width, image->height,
+                                        image->width * 4, &confidence);
+  gboolean sdxl = !ours && sf_watermark_has_sdxl_mark (image->pixels, image->width, image->height,
+                                                       image->width * 4, &sdxl_bits);
   char number[G_ASCII_DTOSTR_BUF_SIZE];
   g_ascii_formatd (number, sizeof number, "%.2f", confidence);
-  if (marked)
+  if (ours)
     printf ("watermark: %s (confidence %s)\n", SF_WATERMARK_TAG, number);
+  else if (sdxl)
+    printf ("watermark: Stable Diffusion XL reference scripts' mark (%d of %d bits)\n", sdxl_bits,
+            SF_WATERMARK_SDXL_BITS);
   else
     printf ("no watermark (confidence %s)\n", number);
-  return marked ? 0 : 1;
+  return ours || sdxl ? 0 : 1;
 }
 
 /* The text chunks of @path as sf_png_save takes them: key, value, …, NULL

@@ -1,7 +1,8 @@
 /* `sfumato watermark`: the built binary embeds into a PNG made here
  * (keeping its parameters chunk),
  * finds the tag in it (exit 0), says "no watermark" for the unmarked one
- * (exit 1), and fails clearly on a file that is not a PNG (exit 2). */
+ * (exit 1), and fails clearly on a file that is not a PNG (exit 2); it names
+ * imwatermark's marks in the committed fixtures (ours and the SDXL scripts'). */
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
@@ -89,6 +90,28 @@ test_check_and_embed (void)
   double confidence = g_ascii_strtod (out + strlen ("watermark: SFMT (confidence "), NULL);
   g_assert_cmpfloat (confidence, >=, 0.9);
   g_assert_cmpfloat (confidence, <=, 1.0);
+
+  /* imwatermark's marks: Sfumato's tag and the SDXL scripts' message. */
+  g_autofree char *theirs = g_build_filename (g_getenv ("SF_TEST_DATA"), "watermark",
+                                              "blobs-301x257-imwatermark-sfmt.png", NULL);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sfumato ((const char *[]) { "--check", theirs, NULL }, &out, &err), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "watermark: SFMT (confidence "));
+  g_autofree char *sdxl = g_build_filename (g_getenv ("SF_TEST_DATA"), "watermark",
+                                            "blobs-301x257-imwatermark-sdxl.png", NULL);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sfumato ((const char *[]) { "--check", sdxl, NULL }, &out, &err), ==, 0);
+  g_assert_cmpstr (out, ==,
+                   "watermark: Stable Diffusion XL reference scripts' mark (37 of 48 bits)\n");
+  g_autofree char *original = g_build_filename (g_getenv ("SF_TEST_DATA"), "watermark",
+                                                "blobs-301x257.png", NULL);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sfumato ((const char *[]) { "--check", original, NULL }, &out, &err), ==,
+                   1);
+  g_assert_true (g_str_has_prefix (out, "no watermark"));
 
   g_assert_true (g_file_set_contents (junk, "not a png at all", -1, &error));
   g_clear_pointer (&out, g_free);

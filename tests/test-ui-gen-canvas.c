@@ -765,7 +765,9 @@ test_auto_regenerate_and_watermark (void)
   g_assert_cmpuint (sf_generation_get_staged_index (f.generation), ==, 1);
   g_assert_false (sf_layer_get_visible (sf_generation_get_staged_layer (f.generation, 0)));
   g_autofree guint8 *plain = read_rgba (f.document, &frame);
-  found = sf_watermark_detect (plain, 128, 128, 128 * 4, tag, SF_WATERMARK_TAG_BITS, &confidence);
+  /* Any picture reads some bits, a smooth one confidently: unmarked means
+   * the bits are not the tag. */
+  found = sf_watermark_has_tag (plain, 128, 128, 128 * 4, &confidence);
   g_test_message ("without the watermark: confidence %.3f", confidence);
   g_assert_false (found);
   fixture_close (&f);
