@@ -505,6 +505,8 @@ typedef struct {
   int32_t pending[SF_CLIP_CHUNK];
   float pending_weights[SF_CLIP_CHUNK];
   guint n_pending;
+  int last_comma;    /* index in pending of the last comma, or -1 */
+  int32_t comma;     /* the comma's token id */
 } Chunker;
 
 static void
@@ -522,6 +524,47 @@ close_window (Chunker *chunker)
       g_array_append_val (chunker->weights, one);
     }
   chunker->n_pending = 0;
+  chunker->last_comma = -1;
+}
+
+/* Adds one prompt token the way A1111 does (sd_hijack_clip.py's
+ * tokenize_line with its default comma_padding_backtrack of 20): a full
+ * window is closed when the next token comes, and when that token is not
+ * a comma and the window's last comma is at most 20 tokens back, the
+ * tokens after the comma move to the next window, so that a phrase is not
+ * cut in two. (A comma arriving at a full window opens the next one
+ * without counting as its last comma: A1111 forgets it too.) */
+static void
+chunk_add_token (Chunker *chunker, int32_t token, float weight)
+{
+  if (token == chunker->comma)
+    chunker->last_comma = (int) chunker->n_pending;
+  else if (chunker->n_pending == SF_CLIP_CHUNK && chunker->last_comma >= 0
+           && SF_CLIP_CHUNK - chunker->last_comma <= SF_CLIP_COMMA_BACKTRACK)
+    {
+      guint from = (guint) chunker->last_comma + 1, moved = chunker->n_pending - from;
+      int32_t ids[SF_CLIP_CHUNK];
+      float weights[SF_CLIP_CHUNK];
+      memcpy (ids, chunker->pending + from, moved * sizeof *ids);
+      memcpy (weights, chunker->pending_weights + from, moved * sizeof *weights);
+      chunker->n_pending = from;
+      close_window (chunker);
+      memcpy (chunker->pending, ids, moved * sizeof *ids);
+      memcpy (chunker->pending_weights, weights, moved * sizeof *weights);
+      chunker->n_pending = moved;
+    }
+  if (chunker->n_pending == SF_CLIP_CHUNK)
+    close_window (chunker);
+  chunker->pending[chunker->n_pending] = token;
+  chunker->pending_weights[chunker->n_pending++] = weight;
+}
+
+/* ",</w>": what a comma on its own, or after a word, becomes. */
+static int32_t
+comma_token (SfTokenizer *tokenizer)
+{
+  g_autoptr (GArray) ids = sf_tokenizer_encode (tokenizer, ",");
+  return ids->len == 1 ? g_array_index (ids, int32_t, 0) : -1;
 }
 
 SfTokenChunks *
@@ -530,6 +573,8 @@ sf_tokenizer_chunk (SfTokenizer *tokenizer, const SfPromptRun *runs, guint n_run
   Chunker chunker = {
     .ids = g_array_new (FALSE, FALSE, sizeof (int32_t)),
     .weights = g_array_new (FALSE, FALSE, sizeof (float)),
+    .last_comma = -1,
+    .comma = comma_token (tokenizer),
   };
   for (guint r = 0; r < n_runs; r++)
     {
@@ -540,12 +585,7 @@ sf_tokenizer_chunk (SfTokenizer *tokenizer, const SfPromptRun *runs, guint n_run
         }
       g_autoptr (GArray) ids = sf_tokenizer_encode (tokenizer, runs[r].text);
       for (guint i = 0; i < ids->len; i++)
-        {
-          if (chunker.n_pending == SF_CLIP_CHUNK)
-            close_window (&chunker);
-          chunker.pending[chunker.n_pending] = g_array_index (ids, int32_t, i);
-          chunker.pending_weights[chunker.n_pending++] = (float) runs[r].weight;
-        }
+        chunk_add_token (&chunker, g_array_index (ids, int32_t, i), (float) runs[r].weight);
     }
   if (chunker.n_pending > 0 || chunker.ids->len == 0)
     close_window (&chunker);

@@ -7,16 +7,17 @@
  * .txt.gz) or from a Hugging Face tokenizer folder's vocab.json +
  * merges.txt; both give the same tokenizer.
  *
- * Prompts become 77-token windows as A1111 and ComfyUI make them: the
- * prompt's attention runs (prompt.h) are tokenized one by one, tokens
- * carry their run's weight, every 75 tokens (or a BREAK) start a new
- * chunk, and each chunk is <|startoftext|> + up to 75 tokens +
- * <|endoftext|> padding to 77. Encoder 1 (CLIP ViT-L) pads with
+ * Prompts become 77-token windows as A1111 makes them: the prompt's
+ * attention runs (prompt.h) are tokenized one by one, tokens carry their
+ * run's weight, every 75 tokens (or a BREAK) start a new chunk, and each
+ * chunk is <|startoftext|> + up to 75 tokens + <|endoftext|> padding to
+ * 77. When a chunk is full and its last comma is at most 20 tokens back,
+ * the tokens after that comma start the next chunk instead (A1111's
+ * default "comma backtrack"; ComfyUI keeps short words whole instead, so
+ * the two differ only for prompts over 75 tokens). Encoder 1 (CLIP ViT-L) pads with
  * <|endoftext|>; encoder 2 (bigG) keeps the first <|endoftext|> and pads
  * with id 0 after it (SDXL's tokenizer_2 pads with "!", id 0; A1111 and
- * ComfyUI pad bigG with 0 too). BOS, EOS and padding weigh 1.0.
- * A1111's optional "comma backtrack" (moving the words after a chunk's
- * last comma into the next chunk) is not done, as in ComfyUI. */
+ * ComfyUI pad bigG with 0 too). BOS, EOS and padding weigh 1.0. */
 #pragma once
 
 #include <glib.h>
@@ -39,6 +40,7 @@ typedef enum {
 #define SF_CLIP_VOCAB_SIZE 49408
 #define SF_CLIP_WINDOW 77       /* tokens per encoder pass */
 #define SF_CLIP_CHUNK 75        /* prompt tokens per window */
+#define SF_CLIP_COMMA_BACKTRACK 20 /* A1111's comma_padding_backtrack */
 #define SF_CLIP_MERGES 48894
 #define SF_CLIP_VOCAB_FILE "bpe_simple_vocab_16e6.txt.gz"
 

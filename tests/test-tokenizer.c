@@ -277,10 +277,27 @@ test_windows_pad_like_sdxl_encoders (void)
       g_assert_cmpuint (l_npy->count, ==, SF_CLIP_WINDOW);
       g_assert_cmpuint (g_npy->count, ==, SF_CLIP_WINDOW);
       const gint32 *l = l_npy->i32, *g = g_npy->i32;
-      /* diffusers truncates a long prompt to BOS + its first 75 tokens + EOS. */
+      /* diffusers truncates a long prompt to BOS + its first 75 tokens +
+       * EOS; A1111's comma backtrack then ends our first window after its
+       * last comma (this prompt has one 10 tokens before the end). */
+      gint32 l_expected[SF_CLIP_WINDOW], g_expected[SF_CLIP_WINDOW];
+      memcpy (l_expected, l, sizeof l_expected);
+      memcpy (g_expected, g, sizeof g_expected);
+      if (long_prompt)
+        {
+          int comma = SF_CLIP_CHUNK; /* window index; token j sits at j + 1 */
+          while (comma > 0 && l[comma] != 267)
+            comma--;
+          g_assert_cmpint (SF_CLIP_CHUNK + 1 - comma, ==, 10);
+          for (int i = comma + 1; i < SF_CLIP_WINDOW; i++)
+            {
+              l_expected[i] = SF_CLIP_EOS;
+              g_expected[i] = i == comma + 1 ? SF_CLIP_EOS : 0;
+            }
+        }
       g_assert_cmpuint (chunks->n_chunks, ==, long_prompt ? 2 : 1);
-      g_assert_cmpmem (chunks->ids, SF_CLIP_WINDOW * 4, l, SF_CLIP_WINDOW * 4);
-      g_assert_cmpmem (chunks->ids_g, SF_CLIP_WINDOW * 4, g, SF_CLIP_WINDOW * 4);
+      g_assert_cmpmem (chunks->ids, SF_CLIP_WINDOW * 4, l_expected, SF_CLIP_WINDOW * 4);
+      g_assert_cmpmem (chunks->ids_g, SF_CLIP_WINDOW * 4, g_expected, SF_CLIP_WINDOW * 4);
       for (guint i = 0; i < chunks->n_chunks * SF_CLIP_WINDOW; i++)
         g_assert_cmpfloat (chunks->weights[i], ==, 1.0f);
     }
@@ -350,6 +367,76 @@ test_long_prompts_and_break_make_chunks (void)
   g_autoptr (SfTokenChunks) empty = sf_tokenizer_encode_prompt (tokenizer (), "");
   g_assert_cmpuint (empty->n_chunks, ==, 1);
   assert_window (empty, 0, NULL, 0);
+}
+
+/* A1111's comma backtrack: a full chunk whose last comma is at most 20
+ * tokens back hands the words after it to the next chunk. */
+static void
+test_long_prompts_break_after_a_near_comma (void)
+{
+  const int32_t CAT = 2368, DOG = 1929, COMMA = 267;
+  /* 70 cats, a comma, 10 dogs: the comma is 5 tokens from the end of the
+   * full chunk, so the 4 dogs that fit after it move on. */
+  g_autoptr (GString) near = g_string_new ("");
+  for (int i = 0; i < 70; i++)
+    g_string_append (near, "cat ");
+  g_string_append (near, ", ");
+  for (int i = 0; i < 10; i++)
+    g_string_append (near, "dog ");
+  int32_t first[71], dogs[10];
+  for (int i = 0; i < 70; i++)
+    first[i] = CAT;
+  first[70] = COMMA;
+  for (int i = 0; i < 10; i++)
+    dogs[i] = DOG;
+  g_autoptr (SfTokenChunks) moved = sf_tokenizer_encode_prompt (tokenizer (), near->str);
+  g_assert_cmpuint (moved->n_chunks, ==, 2);
+  assert_window (moved, 0, first, 71);
+  assert_window (moved, 1, dogs, 10);
+
+  /* The comma 25 tokens back (50 cats, a comma, 40 dogs): a plain cut
+   * after 75 tokens. */
+  g_autoptr (GString) far = g_string_new ("");
+  for (int i = 0; i < 50; i++)
+    g_string_append (far, "cat ");
+  g_string_append (far, ", ");
+  for (int i = 0; i < 40; i++)
+    g_string_append (far, "dog ");
+  int32_t cut[75], rest[16];
+  for (int i = 0; i < 75; i++)
+    cut[i] = i < 50 ? CAT : i == 50 ? COMMA : DOG;
+  for (int i = 0; i < 16; i++)
+    rest[i] = DOG;
+  g_autoptr (SfTokenChunks) plain = sf_tokenizer_encode_prompt (tokenizer (), far->str);
+  g_assert_cmpuint (plain->n_chunks, ==, 2);
+  assert_window (plain, 0, cut, 75);
+  assert_window (plain, 1, rest, 16);
+
+  /* Weights move with their tokens: the dogs weigh 1.5 in the next chunk. */
+  g_string_truncate (near, 0);
+  for (int i = 0; i < 70; i++)
+    g_string_append (near, "cat ");
+  g_string_append (near, ", (dog dog dog dog dog dog:1.5)");
+  g_autoptr (SfTokenChunks) weighted = sf_tokenizer_encode_prompt (tokenizer (), near->str);
+  g_assert_cmpuint (weighted->n_chunks, ==, 2);
+  g_assert_cmpfloat (weighted->weights[71], ==, 1.0f); /* the comma, last of chunk 1 */
+  g_assert_cmpint (weighted->ids[72], ==, SF_CLIP_EOS);
+  for (int i = 1; i <= 6; i++)
+    {
+      g_assert_cmpint (weighted->ids[SF_CLIP_WINDOW + i], ==, DOG);
+      g_assert_cmpfloat (weighted->weights[SF_CLIP_WINDOW + i], ==, 1.5f);
+    }
+
+  /* A comma arriving at a full chunk opens the next one (and, as in
+   * A1111, is not remembered as that chunk's last comma). */
+  g_autoptr (GString) edge = g_string_new ("");
+  for (int i = 0; i < 75; i++)
+    g_string_append (edge, "cat ");
+  g_string_append (edge, ", dog");
+  const int32_t comma_dog[] = { COMMA, DOG };
+  g_autoptr (SfTokenChunks) at_edge = sf_tokenizer_encode_prompt (tokenizer (), edge->str);
+  g_assert_cmpuint (at_edge->n_chunks, ==, 2);
+  assert_window (at_edge, 1, comma_dog, 2);
 }
 
 static void
@@ -468,6 +555,8 @@ main (int argc, char **argv)
   sf_test_add ("/tokenizer/text-rules-follow-python", test_text_rules_follow_python);
   sf_test_add ("/tokenizer/windows-pad-like-sdxl-encoders", test_windows_pad_like_sdxl_encoders);
   sf_test_add ("/tokenizer/long-prompts-and-break-make-chunks", test_long_prompts_and_break_make_chunks);
+  sf_test_add ("/tokenizer/long-prompts-break-after-a-near-comma",
+               test_long_prompts_break_after_a_near_comma);
   sf_test_add ("/tokenizer/weights-follow-the-a1111-parse", test_weights_follow_the_a1111_parse);
   sf_test_add ("/tokenizer/finds-the-vocabulary-in-order", test_finds_the_vocabulary_in_order);
   int status = sf_test_run ();
