@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "clip_fix.h"
 #include "html_entities.h"
 
 /* ---- Character classes ----------------------------------------------------- */
@@ -255,7 +256,9 @@ strip_python (const char *text)
 char *
 sf_clip_clean (const char *text)
 {
-  g_autofree char *once = sf_clip_html_unescape (text);
+  /* basic_clean: ftfy.fix_text, then html.unescape twice */
+  g_autofree char *fixed = sf_clip_fix_text (text);
+  g_autofree char *once = sf_clip_html_unescape (fixed);
   g_autofree char *twice = sf_clip_html_unescape (once);
   g_autofree char *stripped = strip_python (twice);
   GString *collapsed = g_string_sized_new (strlen (stripped));

@@ -1,9 +1,9 @@
 /* The text side of OpenAI's CLIP tokenizer (clip/simple_tokenizer.py in
  * github.com/openai/CLIP), which both SDXL text encoders use:
  *
- *   clean:  html.unescape twice, strip; every run of whitespace becomes
- *           one space, strip; lower()   (ftfy.fix_text is not applied:
- *           Debian has no ftfy and the reference ids are made without it)
+ *   clean:  ftfy.fix_text (sf_clip_fix_text, clip_fix.h: what of ftfy is
+ *           covered), html.unescape twice, strip; every run of whitespace
+ *           becomes one space, strip; lower()
  *   split:  the pattern
  *             <|startoftext|> | <|endoftext|> | 's|'t|'re|'ve|'m|'ll|'d
  *             | \p{L}+ | \p{N} | [^\s\p{L}\p{N}]+

@@ -21,6 +21,7 @@ PINNED = {
     "huggingface_hub": ("huggingface/huggingface_hub", "v0.20.1", "7f551e29ff4ad05615cb38530a8940811f9e5936"),
     "transformers": ("Birch-san/transformers", "49b69fe0", "49b69fe0d4885e258dbf657e35c445a94ffd09ae"),
     "CLIP": ("openai/CLIP", "d05afc4", "d05afc436d78f1c48dc0dbf8e5980a9d471f35f6"),
+    "ftfy": ("rspeer/python-ftfy", "v6.1.1", "02a634c7bb8e35c281d4088d8c0efd5bf3feef4b"),
     "a1111": ("AUTOMATIC1111/stable-diffusion-webui", "28bd8e14 (modules/prompt_parser.py only)",
               "28bd8e142d5f77b71ae8d7d7140b5da1b3a49906"),
 }
@@ -150,17 +151,40 @@ def hf_clip_tokenizer(vocab_dir, pad_token="<|endoftext|>"):
     )
 
 
+def import_ftfy(checkouts, keep=False):
+    """ftfy from the checkout CHECKOUTS/ftfy (tag v6.1.1; it needs Debian's
+    python3-wcwidth). Unless @keep, it is imported without leaving it on
+    sys.path or in sys.modules, so that transformers still finds no ftfy
+    and keeps its own fallback cleanup (as the committed hf_slow ids were
+    made). ftfy then cannot load its "utf-8-variants" codec lazily: a text
+    that needs it fails loudly (ModuleNotFoundError); the tokenizer prompts
+    do not."""
+    import importlib
+    path = os.path.join(checkouts, "ftfy")
+    if not os.path.isdir(os.path.join(path, "ftfy")):
+        raise SystemExit("missing folder %s: see tests/reference/README.md" % path)
+    saved = {k: v for k, v in sys.modules.items() if k == "ftfy" or k.startswith("ftfy.")}
+    sys.path.insert(0, path)
+    if keep:
+        return importlib.import_module("ftfy")
+    try:
+        ftfy = importlib.import_module("ftfy")
+    finally:
+        sys.path.remove(path)
+        for k in [k for k in sys.modules if k == "ftfy" or k.startswith("ftfy.")]:
+            del sys.modules[k]
+        sys.modules.update(saved)
+    return ftfy
+
+
 def openai_simple_tokenizer(checkouts, bpe_gz):
-    """openai/CLIP's SimpleTokenizer from the checkout.  Debian has no ftfy:
-    a stand-in module whose fix_text is the identity is installed in
-    sys.modules only while clip.simple_tokenizer imports, so transformers
-    still sees no ftfy and keeps its own fallback."""
+    """openai/CLIP's SimpleTokenizer from the checkout, with the real ftfy
+    (import_ftfy) in sys.modules only while clip.simple_tokenizer imports."""
     import importlib.util
     path = os.path.join(checkouts, "CLIP", "clip", "simple_tokenizer.py")
-    fake = types.ModuleType("ftfy")
-    fake.fix_text = lambda text: text
+    ftfy = import_ftfy(checkouts)
     had = sys.modules.get("ftfy")
-    sys.modules["ftfy"] = fake
+    sys.modules["ftfy"] = ftfy
     try:
         # Loaded by file path: the clip package's __init__ needs torchvision.
         spec = importlib.util.spec_from_file_location("openai_clip_simple_tokenizer", path)

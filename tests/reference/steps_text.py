@@ -29,14 +29,14 @@ def tokenizer_cases(args, vocab_dir, tok_dirs):
     doc = {
         "description": (
             "CLIP BPE token ids, BOS (49406) and EOS (49407) included, no truncation, no padding. "
-            "'ids' come from openai/CLIP clip/simple_tokenizer.py (commit %s) with ftfy.fix_text replaced by the "
-            "identity (Debian has no ftfy): basic_clean = html.unescape twice + strip, then whitespace_clean "
+            "'ids' come from openai/CLIP clip/simple_tokenizer.py (commit %s) with ftfy %s (python-ftfy commit %s): "
+            "basic_clean = ftfy.fix_text, html.unescape twice, strip, then whitespace_clean "
             "(\\s+ -> ' ', strip), lower(), regex split, byte-level BPE. 'hf_slow_ids' is present where "
             "transformers' slow CLIPTokenizer (no ftfy: BasicTokenizer(strip_accents=False, "
             "do_split_on_punc=False) cleanup, which drops control characters, splits CJK characters apart and "
             "does not unescape HTML) gives other ids. 'hf_slow_pad_bang_ids' is present where SDXL's tokenizer_2 "
             "as diffusers loads it (pad_token '!') differs again: it maps every literal '!' to id 0 "
-            "(diffusers issue #4153)." % refenv.PINNED["CLIP"][2]),
+            "(diffusers issue #4153)." % (refenv.PINNED["CLIP"][2], refenv.PINNED["ftfy"][1], refenv.PINNED["ftfy"][2])),
         "vocabulary": "../shared/clip/bpe_simple_vocab_16e6.txt.gz (49408 tokens)",
         "bos": bos, "eos": eos,
         "n_cases": len(cases), "n_differ_from_hf_slow": n_diff,
