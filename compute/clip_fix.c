@@ -40,7 +40,9 @@ put_utf8 (Text *text, const char *utf8)
 static gboolean
 text_equal (const Text *a, const Text *b)
 {
-  return a->len == b->len && memcmp (a->data, b->data, a->len * sizeof (gunichar)) == 0;
+  /* An empty GArray's data may be NULL, which memcmp must not see. */
+  return a->len == b->len
+         && (a->len == 0 || memcmp (a->data, b->data, a->len * sizeof (gunichar)) == 0);
 }
 
 static char *
