@@ -719,6 +719,9 @@ sf_checkpoint_read (SfCheckpoint *checkpoint, const char *name, SfDType want, Sf
         return fail (error, SF_CHECKPOINT_ERROR_INVALID, "out of memory reading tensor “%s”", name);
       read_entry (entry, want, out);
     }
+  /* The converted copy is what the caller keeps; the file's pages can go. */
+  for (int p = 0; p < entry->n_parts; p++)
+    sf_safetensors_release (entry->file, entry->parts[p]);
   *got = want;
   *data_out = out;
   return TRUE;

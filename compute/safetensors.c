@@ -2,6 +2,8 @@
 
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (sf-safetensors-error-quark, sf_safetensors_error)
 
@@ -19,6 +21,7 @@ struct SfSafetensors {
   GArray *tensors;       /* SfSafetensorsTensor, sorted by data offset */
   GHashTable *by_name;   /* name -> index + 1 */
   GHashTable *metadata;  /* string -> string */
+  gboolean mapped;       /* bytes are a mapping of the file */
 };
 
 static const struct {
@@ -347,7 +350,23 @@ sf_safetensors_open (const char *path, GError **error)
       return NULL;
     }
   g_autoptr (GBytes) bytes = g_mapped_file_get_bytes (mapped);
-  return sf_safetensors_new_from_bytes (bytes, path, error);
+  SfSafetensors *file = sf_safetensors_new_from_bytes (bytes, path, error);
+  if (file)
+    file->mapped = TRUE;
+  return file;
+}
+
+void
+sf_safetensors_release (const SfSafetensors *file, const SfSafetensorsTensor *tensor)
+{
+  if (!file->mapped || tensor->nbytes == 0)
+    return;
+  /* Only whole pages inside the tensor: the edges may hold a neighbour. */
+  guintptr page = (guintptr) sysconf (_SC_PAGESIZE);
+  guintptr start = ((guintptr) tensor->data + page - 1) / page * page;
+  guintptr end = ((guintptr) tensor->data + tensor->nbytes) / page * page;
+  if (end > start)
+    madvise ((void *) start, end - start, MADV_DONTNEED);
 }
 
 const char *

@@ -83,6 +83,12 @@ SfSafetensors *sf_safetensors_new_from_bytes (GBytes *bytes, const char *display
 
 void sf_safetensors_free (SfSafetensors *file);
 
+/* Says that @tensor's bytes will not be read again soon: the pages of a
+ * mapped file leave the process's resident memory (they stay in the page
+ * cache and are read back if touched), so loading a model does not keep
+ * a second copy of its weights resident. Nothing for in-memory files. */
+void sf_safetensors_release (const SfSafetensors *file, const SfSafetensorsTensor *tensor);
+
 /* The path given to open (or the display name). */
 const char *sf_safetensors_get_path (const SfSafetensors *file);
 /* Bytes of the whole file. */

@@ -2,6 +2,7 @@
  * of broken or hostile header is refused with a message naming the file
  * and the tensor. */
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "safetensors.h"
@@ -106,6 +107,64 @@ test_opens_files_through_a_mapping (void)
   g_assert_nonnull (strstr (error->message, "not a regular file"));
   g_remove (path);
   g_rmdir (dir);
+}
+
+/* Resident kilobytes of the mapping holding @address (/proc/self/smaps). */
+static gsize
+mapping_rss_kib (const void *address)
+{
+  g_autofree char *smaps = NULL;
+  g_assert_true (g_file_get_contents ("/proc/self/smaps", &smaps, NULL, NULL));
+  gboolean inside = FALSE;
+  g_auto (GStrv) lines = g_strsplit (smaps, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      guint64 start, end;
+      /* A mapping's line starts "start-end "; its fields ("Rss:") follow. */
+      if (sscanf (lines[i], "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x ", &start, &end) == 2)
+        inside = (guintptr) address >= start && (guintptr) address < end;
+      else if (inside && g_str_has_prefix (lines[i], "Rss:"))
+        return (gsize) g_ascii_strtoull (lines[i] + 4, NULL, 10);
+    }
+  g_assert_not_reached ();
+}
+
+static void
+test_released_tensors_leave_memory_and_read_back (void)
+{
+  /* 256 KiB of tensor data in a mapped file. */
+  enum { N = 256 * 1024 };
+  g_autofree char *header = g_strdup_printf (
+    "{\"w\":{\"dtype\":\"U8\",\"shape\":[%d],\"data_offsets\":[0,%d]}}", N, N);
+  g_autoptr (GBytes) bytes = make_file (header, N);
+  g_autofree char *dir = g_dir_make_tmp ("sf-safetensors-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "w.safetensors", NULL);
+  g_assert_true (g_file_set_contents (path, g_bytes_get_data (bytes, NULL),
+                                      (gssize) g_bytes_get_size (bytes), NULL));
+  const guint8 *expected = (const guint8 *) g_bytes_get_data (bytes, NULL) + 8 + strlen (header);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SfSafetensors) file = sf_safetensors_open (path, &error);
+  g_assert_no_error (error);
+  const SfSafetensorsTensor *w = sf_safetensors_lookup (file, "w");
+  g_assert_cmpmem (w->data, N, expected, N);
+  gsize before = mapping_rss_kib (w->data);
+  g_assert_cmpuint (before, >=, N / 1024);
+  sf_safetensors_release (file, w);
+  gsize after = mapping_rss_kib (w->data);
+  g_test_message ("mapping resident: %zu KiB read, %zu KiB released", before, after);
+  g_assert_cmpuint (after, <=, 8); /* the header page and the tensor's edges at most */
+  /* Read again, from the file. */
+  g_assert_cmpmem (w->data, N, expected, N);
+  g_clear_pointer (&file, sf_safetensors_free);
+  g_remove (path);
+  g_rmdir (dir);
+
+  /* Bytes in memory are left alone. */
+  g_autoptr (SfSafetensors) in_memory = sf_safetensors_new_from_bytes (bytes, "w", &error);
+  g_assert_no_error (error);
+  const SfSafetensorsTensor *m = sf_safetensors_lookup (in_memory, "w");
+  sf_safetensors_release (in_memory, m);
+  g_assert_cmpmem (m->data, N, expected, N);
 }
 
 /* Each header must be refused with a message containing @expect. */
@@ -246,6 +305,8 @@ main (int argc, char **argv)
   sf_test_init (&argc, &argv);
   sf_test_add ("/safetensors/reads-tensors-and-metadata", test_reads_tensors_and_metadata);
   sf_test_add ("/safetensors/opens-files-through-a-mapping", test_opens_files_through_a_mapping);
+  sf_test_add ("/safetensors/released-tensors-leave-memory-and-read-back",
+               test_released_tensors_leave_memory_and_read_back);
   sf_test_add ("/safetensors/refuses-bad-headers-naming-the-tensor", test_refuses_bad_headers);
   sf_test_add ("/safetensors/refuses-bad-header-lengths", test_refuses_bad_lengths);
   sf_test_add ("/safetensors/seed-corpus-parses-or-fails-cleanly", test_seed_corpus_parses_or_fails_cleanly);
