@@ -12,6 +12,7 @@
 #include "watermark.h"
 #include "generation.h"
 #include "sf-test.h"
+#include "ui-test.h"
 #include "window.h"
 
 static SfApplication *application;
@@ -209,18 +210,8 @@ save_screenshot (Fixture *f, const char *name)
   g_mkdir_with_parents (dir, 0755);
   sf_canvas_view_zoom_fit (sf_window_get_canvas_view (f->window));
   spin (200);
-  GtkWidget *window = GTK_WIDGET (f->window);
-  int width = gtk_widget_get_width (window), height = gtk_widget_get_height (window);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (window);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  g_autoptr (GdkTexture) texture = gsk_renderer_render_texture (
-      renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
   g_autofree char *path = g_strdup_printf ("%s/gen-canvas-%s.png", dir, name);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
+  sf_ui_test_save_png (GTK_WIDGET (f->window), path);
 }
 
 static SfGenerationRecord *

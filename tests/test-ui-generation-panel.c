@@ -13,6 +13,7 @@
 
 #include "generation-panel.h"
 #include "model-folders.h"
+#include "ui-test.h"
 
 typedef gboolean (*Condition) (gpointer data);
 
@@ -620,21 +621,6 @@ test_keeps_settings (void)
   g_assert_cmpstr (recalled, ==, "recalled prompt");
 }
 
-static void
-save_screenshot (GtkWidget *window, const char *path)
-{
-  int width = gtk_widget_get_width (window), height = gtk_widget_get_height (window);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (window);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  g_autoptr (GdkTexture) texture = gsk_renderer_render_texture (renderer, node,
-                                                                &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-}
-
 static gboolean
 is_mapped (gpointer data)
 {
@@ -651,7 +637,7 @@ screenshot (GtkWidget *panel, int width, int height, const char *name)
   g_assert_true (wait_until (is_mapped, panel));
   settle (500);
   g_autofree char *path = g_build_filename (SF_TEST_OUTPUT_DIR, name, NULL);
-  save_screenshot (window, path);
+  sf_ui_test_save_png (window, path);
   g_test_message ("screenshot: %s", path);
   gtk_window_destroy (GTK_WINDOW (window));
 }

@@ -8,6 +8,7 @@
 #include "history-diff.h"
 #include "history-panel.h"
 #include "history-test.h"
+#include "ui-test.h"
 
 typedef gboolean (*Condition) (gpointer data);
 
@@ -83,21 +84,6 @@ on_reveal (SfHistoryPanel *panel, SfGenerationRecord *record, const char *path, 
 {
   g_free (requests->revealed_path);
   requests->revealed_path = g_strdup (path);
-}
-
-static void
-save_screenshot (GtkWidget *window, const char *path)
-{
-  int width = gtk_widget_get_width (window), height = gtk_widget_get_height (window);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (window);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  g_autoptr (GdkTexture) texture = gsk_renderer_render_texture (renderer, node,
-                                                                &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_true (gdk_texture_save_to_png (texture, path));
 }
 
 static gint64
@@ -249,7 +235,7 @@ test_browser_shows_recalls_and_edits_generations (void)
       g_usleep (2000);
     }
   g_autofree char *screenshot = g_build_filename (SF_TEST_OUTPUT_DIR, "history-panel.png", NULL);
-  save_screenshot (window, screenshot);
+  sf_ui_test_save_png (window, screenshot);
   g_test_message ("screenshot: %s", screenshot);
 
   /* Delete the refinement: its row and its file go. */

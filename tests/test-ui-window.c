@@ -11,6 +11,7 @@
 #include "document-io.h"
 #include "layer-list.h"
 #include "sf-test.h"
+#include "ui-test.h"
 #include "window.h"
 
 static SfApplication *application;
@@ -502,18 +503,8 @@ test_screenshot_of_the_window (void)
   spin (500);
 
   /* Render the window as GTK draws it and save it. */
-  int width = gtk_widget_get_width (GTK_WIDGET (window));
-  int height = gtk_widget_get_height (GTK_WIDGET (window));
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  g_autoptr (GskRenderNode) node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
-  g_autoptr (GdkTexture) texture = gsk_renderer_render_texture (
-      renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
   g_autofree char *path = output_path ("window.png");
-  g_assert_true (gdk_texture_save_to_png (texture, path));
+  sf_ui_test_save_png (GTK_WIDGET (window), path);
   g_test_message ("screenshot: %s", path);
   /* And the picture alone, for comparison. */
   g_autofree char *picture = output_path ("window-document.png");
@@ -524,7 +515,7 @@ test_screenshot_of_the_window (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (SfImage) shot = sf_png_load (path, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (shot->width, ==, width);
+  g_assert_cmpint (shot->width, ==, gtk_widget_get_width (GTK_WIDGET (window)));
   SfCanvasView *view = sf_window_get_canvas_view (window);
   double x, y;
   sf_canvas_view_canvas_to_widget (view, 700, 260, &x, &y);
