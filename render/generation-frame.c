@@ -94,8 +94,10 @@ frame_inside_canvas (SfDocument *document, const SfRect *frame)
   return sf_rect_intersect (frame, &canvas, &inside) && sf_rect_equal (&inside, frame);
 }
 
-SfFrameMode
-sf_frame_detect_mode (SfDocument *document, const SfRect *frame)
+/* The mode, and in *@rgba_out (nullable) the frame's composite when
+ * deciding read it (txt2img and img2img), so planning reads it once. */
+static SfFrameMode
+detect_mode (SfDocument *document, const SfRect *frame, guint8 **rgba_out)
 {
   if (!frame_inside_canvas (document, frame))
     return SF_FRAME_OUTPAINT;
@@ -106,7 +108,17 @@ sf_frame_detect_mode (SfDocument *document, const SfRect *frame)
         return SF_FRAME_INPAINT;
     }
   g_autofree guint8 *rgba = read_rgba (document, frame);
-  return any_nonzero (rgba + 3, pixel_count (frame), 4) ? SF_FRAME_IMG2IMG : SF_FRAME_TXT2IMG;
+  SfFrameMode mode = any_nonzero (rgba + 3, pixel_count (frame), 4) ? SF_FRAME_IMG2IMG
+                                                                     : SF_FRAME_TXT2IMG;
+  if (rgba_out)
+    *rgba_out = g_steal_pointer (&rgba);
+  return mode;
+}
+
+SfFrameMode
+sf_frame_detect_mode (SfDocument *document, const SfRect *frame)
+{
+  return detect_mode (document, frame, NULL);
 }
 
 /* Resampling */
@@ -591,7 +603,8 @@ sf_frame_plan_new (SfDocument *document, const SfRect *frame, const SfFrameOptio
                    SF_FRAME_ERROR_INVALID_FRAME, error))
     return NULL;
   g_autoptr (SfFramePlan) plan = g_new0 (SfFramePlan, 1);
-  plan->mode = sf_frame_detect_mode (document, frame);
+  g_autofree guint8 *composite = NULL;
+  plan->mode = detect_mode (document, frame, &composite);
   plan->frame = plan->source = *frame;
   plan->width = frame->width;
   plan->height = frame->height;
@@ -615,10 +628,10 @@ sf_frame_plan_new (SfDocument *document, const SfRect *frame, const SfFrameOptio
   switch (plan->mode)
     {
     case SF_FRAME_TXT2IMG:
-      plan->original_rgba = take_bytes (read_rgba (document, frame), pixel_count (frame) * 4);
+      plan->original_rgba = take_bytes (g_steal_pointer (&composite), pixel_count (frame) * 4);
       break;
     case SF_FRAME_IMG2IMG:
-      plan->original_rgba = take_bytes (read_rgba (document, frame), pixel_count (frame) * 4);
+      plan->original_rgba = take_bytes (g_steal_pointer (&composite), pixel_count (frame) * 4);
       plan->init_rgba = g_bytes_ref (plan->original_rgba);
       break;
     case SF_FRAME_INPAINT:
