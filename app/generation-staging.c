@@ -318,7 +318,7 @@ sf_generation_stage_select (SfGeneration *self, guint index)
     return;
   prune (self);
   SfStagedVariant *from = variant_at (self, self->current), *to = variant_at (self, index);
-  if (!to || index == self->current || !self->document)
+  if (!to || index == self->current)
     return;
   check_clean (self);
   self->busy_editing = TRUE;
@@ -341,7 +341,7 @@ sf_generation_stage_accept (SfGeneration *self)
     return;
   prune (self);
   SfStagedVariant *chosen = variant_at (self, self->current);
-  if (!chosen || !self->document)
+  if (!chosen)
     return;
   check_clean (self);
   self->busy_editing = TRUE;
@@ -384,7 +384,7 @@ sf_generation_stage_discard (SfGeneration *self)
   if (!self->document || document_is_editing (self) || self->apply_timer)
     return;
   prune (self);
-  if (self->variants->len == 0 || !self->document)
+  if (self->variants->len == 0)
     return;
   check_clean (self);
   self->busy_editing = TRUE;
