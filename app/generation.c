@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 
 #include "prompt.h"
+#include "sdxl.h"
 #include "watermark.h"
 
 G_DEFINE_FINAL_TYPE (SfGeneration, sf_generation, G_TYPE_OBJECT)
@@ -73,18 +74,6 @@ weights_json (const char *prompt)
   return json_to_string (root, FALSE);
 }
 
-static char *
-model_file_name (const char *path)
-{
-  if (!path)
-    return NULL;
-  g_autofree char *base = g_path_get_basename (path);
-  char *dot = g_strrstr (base, ".safetensors");
-  if (dot)
-    *dot = '\0';
-  return g_steal_pointer (&base);
-}
-
 static SfGenerationMode
 record_mode (SfFrameMode mode)
 {
@@ -138,8 +127,10 @@ job_record (Job *job, const SfEngineImage *image, SfGenerationStatus status, con
     }
   else
     {
-      record->model_name = job->model_name ? g_strdup (job->model_name)
-                                           : model_file_name (r->model_path);
+      if (job->model_name)
+        record->model_name = g_strdup (job->model_name);
+      else if (r->model_path)
+        record->model_name = sf_sdxl_name_for_path (r->model_path);
       record->model_hash = g_strdup (job->model_hash);
       record->device = g_strdup (job->device_name);
       record->duration_us = g_get_real_time () - job->created_us;
@@ -147,7 +138,7 @@ job_record (Job *job, const SfEngineImage *image, SfGenerationStatus status, con
   if (r->refiner_path)
     {
       record->refiner_name = image && image->refiner_name ? g_strdup (image->refiner_name)
-                                                         : model_file_name (r->refiner_path);
+                                                         : sf_sdxl_name_for_path (r->refiner_path);
       record->refiner_hash = image ? g_strdup (image->refiner_hash) : NULL;
       record->refiner_switch = r->refiner_start;
     }

@@ -22,8 +22,8 @@ struct SfSdxl {
   SfVae *vae;
 };
 
-static char *
-model_name (const char *path)
+char *
+sf_sdxl_name_for_path (const char *path)
 {
   g_autofree char *base = g_path_get_basename (path);
   char *dot = g_str_has_suffix (base, ".safetensors") ? strrchr (base, '.') : NULL;
@@ -44,7 +44,7 @@ sf_sdxl_open (const char *path, const char *vae_path, SfDevice *device, SfPrecis
   sdxl->device = device;
   sdxl->precision = precision;
   sdxl->path = g_strdup (path);
-  sdxl->name = model_name (path);
+  sdxl->name = sf_sdxl_name_for_path (path);
   sdxl->checkpoint = checkpoint;
   return sdxl;
 }

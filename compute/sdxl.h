@@ -52,6 +52,10 @@ SfPrecision sf_sdxl_get_precision (SfSdxl *sdxl);
 gboolean sf_sdxl_is_refiner (SfSdxl *sdxl);
 /* The file name without extension, as A1111 shows it ("sd_xl_base_1.0"). */
 const char *sf_sdxl_get_name (SfSdxl *sdxl);
+/* The name a checkpoint at @path gets (its file name without
+ * ".safetensors"), also for one that could not be opened.
+ * Returns: (transfer full). */
+char *sf_sdxl_name_for_path (const char *path);
 /* A1111's "Model hash" (AutoV2, 10 hex); computed on first call. */
 const char *sf_sdxl_get_hash (SfSdxl *sdxl, GError **error);
 
